@@ -1,0 +1,66 @@
+# Thin driver around CMake. The README's two commands are `make run` and
+# `make test`; both install missing Debian packages first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+LISTEN     ?= 127.0.0.1:8000
+DATA_DIR   ?= ./portico-data
+PYTHON     ?= /usr/bin/python3
+FUZZ_SECONDS ?= 20
+
+.PHONY: all build run test unit integration asan fuzz-smoke fuzz bench clean deps deps-run
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+deps-run:
+	@./scripts/deps.sh --run-only
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: deps-run build
+	$(BUILD)/portico serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+integration: build
+	PORTICO_BIN=$(abspath $(BUILD)/portico) $(PYTHON) -m pytest -q -x tests/integration
+
+asan:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPT_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	PORTICO_BIN=$(abspath $(ASAN_BUILD)/portico) PORTICO_SANITIZED=1 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  $(PYTHON) -m pytest -q -x tests/integration -m "not slow"
+
+fuzz-build:
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPT_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	@for f in $(FUZZ_BUILD)/fuzz_*; do \
+	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+	      $(FUZZ_BUILD)/corpus-$$name $$( [ -d $$corpus ] && echo $$corpus ) 2>&1 | tail -3 || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=600
+
+test: deps build unit integration asan fuzz-smoke
+	@echo "all tests passed"
+
+bench: deps build
+	./bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,398 @@
+/* Request-parameter checking: see params.h. The messages are Coral's (the
+ * framework in front of DynamoDB), as observed against the real service and
+ * recorded by dynalite's validations; the order of checks is the order
+ * DynamoDB reports them in. */
+#include "api/params.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_ERRORS 10
+
+typedef struct checker {
+    pt_arena_t *arena;
+    pt_error_t *err;
+    const char *msgs[MAX_ERRORS];
+    int nmsgs;
+} checker_t;
+
+/* ---- phase 1: JSON kinds ---- */
+
+static const char *java_class(pt_param_type_t t)
+{
+    switch (t) {
+    case PT_P_STRING: return "String";
+    case PT_P_BOOL: return "Boolean";
+    case PT_P_INTEGER: return "Integer";
+    case PT_P_LONG: return "Long";
+    default: return "Object";
+    }
+}
+
+static bool is_integral(const pt_json_t *v)
+{
+    return !memchr(v->u.str, '.', v->len) && !memchr(v->u.str, 'e', v->len) &&
+           !memchr(v->u.str, 'E', v->len);
+}
+
+static int serr(pt_error_t *err, const char *msg) { return pt_error_set(err, PT_E_SERIALIZATION, "%s", msg); }
+
+static int check_kind(const pt_json_t *v, const pt_param_t *p, pt_error_t *err);
+
+static int check_members(const pt_json_t *obj, const pt_param_t *members, pt_error_t *err)
+{
+    for (const pt_param_t *m = members; m->name; m++) {
+        const pt_json_t *v = pt_json_get(obj, m->name);
+        if (!v || v->type == PT_JSON_NULL) continue;
+        if (check_kind(v, m, err)) return PT_ERR;
+    }
+    return PT_OK;
+}
+
+static int check_kind(const pt_json_t *v, const pt_param_t *p, pt_error_t *err)
+{
+    char msg[256];
+    switch (p->type) {
+    case PT_P_STRING:
+    case PT_P_INTEGER:
+    case PT_P_LONG:
+    case PT_P_BOOL: {
+        const char *cls = java_class(p->type);
+        if (v->type == PT_JSON_ARRAY) {
+            snprintf(msg, sizeof msg, "Unrecognized collection type class java.lang.%s", cls);
+            return serr(err, msg);
+        }
+        if (v->type == PT_JSON_OBJECT) return serr(err, "Start of structure or map found where not expected");
+        if (p->type == PT_P_STRING) {
+            if (v->type == PT_JSON_STRING) return PT_OK;
+            if (v->type == PT_JSON_NUMBER)
+                snprintf(msg, sizeof msg, "%s cannot be converted to String",
+                         is_integral(v) ? "NUMBER_VALUE" : "DECIMAL_VALUE");
+            else
+                snprintf(msg, sizeof msg, "%s cannot be converted to String",
+                         v->type == PT_JSON_TRUE ? "TRUE_VALUE" : "FALSE_VALUE");
+            return serr(err, msg);
+        }
+        if (p->type == PT_P_BOOL) {
+            if (v->type == PT_JSON_TRUE || v->type == PT_JSON_FALSE) return PT_OK;
+            if (v->type == PT_JSON_NUMBER) {
+                snprintf(msg, sizeof msg, "%s cannot be converted to Boolean",
+                         is_integral(v) ? "NUMBER_VALUE" : "DECIMAL_VALUE");
+                return serr(err, msg);
+            }
+            /* strings: Jackson accepts true/false/yes/no/1/0 in any case */
+            static const char *const ok[] = {"true", "false", "yes", "no", "1", "0"};
+            for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+                if (strlen(ok[i]) == v->len && !strncasecmp(ok[i], v->u.str, v->len)) return PT_OK;
+            return serr(err, "Unexpected token received from parser");
+        }
+        /* Integer / Long */
+        if (v->type == PT_JSON_NUMBER) return PT_OK;
+        if (v->type == PT_JSON_STRING) {
+            snprintf(msg, sizeof msg, "STRING_VALUE cannot be converted to %s", cls);
+            return serr(err, msg);
+        }
+        snprintf(msg, sizeof msg, "%s cannot be converted to %s",
+                 v->type == PT_JSON_TRUE ? "TRUE_VALUE" : "FALSE_VALUE", cls);
+        return serr(err, msg);
+    }
+    case PT_P_LIST:
+        if (v->type == PT_JSON_OBJECT) return serr(err, "Start of structure or map found where not expected");
+        if (v->type != PT_JSON_ARRAY) return serr(err, "Unexpected field type");
+        for (uint32_t i = 0; i < v->len; i++) {
+            const pt_json_t *e = &v->u.elems[i];
+            if (e->type == PT_JSON_NULL) continue;
+            if (p->elem && check_kind(e, p->elem, err)) return PT_ERR;
+        }
+        return PT_OK;
+    case PT_P_MAP:
+    case PT_P_ATTRS:
+        if (v->type == PT_JSON_ARRAY) {
+            snprintf(msg, sizeof msg, "Unrecognized collection type java.util.Map<java.lang.String, %s%s>",
+                     p->struct_name && strchr(p->struct_name, '.') ? "" : "com.amazonaws.dynamodb.v20120810.",
+                     p->struct_name ? p->struct_name : "AttributeValue");
+            return serr(err, msg);
+        }
+        if (v->type != PT_JSON_OBJECT) return serr(err, "Unexpected field type");
+        if (p->type == PT_P_MAP && p->elem)
+            for (uint32_t i = 0; i < v->len; i++) {
+                const pt_json_t *e = &v->u.members[i].value;
+                if (e->type != PT_JSON_NULL && check_kind(e, p->elem, err)) return PT_ERR;
+            }
+        return PT_OK;
+    case PT_P_AV:
+        if (v->type == PT_JSON_ARRAY) {
+            snprintf(msg, sizeof msg, "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue");
+            return serr(err, msg);
+        }
+        if (v->type != PT_JSON_OBJECT) return serr(err, "Unexpected value type in payload");
+        return PT_OK;
+    case PT_P_VSTRUCT:
+    case PT_P_FSTRUCT:
+        if (v->type == PT_JSON_ARRAY) {
+            snprintf(msg, sizeof msg, "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.%s",
+                     p->struct_name ? p->struct_name : "Object");
+            return serr(err, msg);
+        }
+        if (v->type != PT_JSON_OBJECT)
+            return serr(err, p->type == PT_P_VSTRUCT ? "Unexpected value type in payload" : "Unexpected field type");
+        return check_members(v, p->members, err);
+    }
+    return PT_OK;
+}
+
+/* ---- phase 2: constraints ---- */
+
+static void value_str(const pt_json_t *v, pt_buf_t *b);
+
+static void value_str(const pt_json_t *v, pt_buf_t *b)
+{
+    switch (v->type) {
+    case PT_JSON_STRING: pt_buf_append(b, v->u.str, v->len); break;
+    case PT_JSON_NUMBER: pt_buf_append(b, v->u.str, v->len); break;
+    case PT_JSON_TRUE: pt_buf_puts(b, "true"); break;
+    case PT_JSON_FALSE: pt_buf_puts(b, "false"); break;
+    case PT_JSON_NULL: pt_buf_puts(b, "null"); break;
+    case PT_JSON_ARRAY:
+        pt_buf_putc(b, '[');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i) pt_buf_puts(b, ", ");
+            value_str(&v->u.elems[i], b);
+        }
+        pt_buf_putc(b, ']');
+        break;
+    case PT_JSON_OBJECT: {
+        /* JSON-ish rendering, as the service prints structures */
+        pt_buf_putc(b, '{');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i) pt_buf_puts(b, ", ");
+            pt_buf_append(b, v->u.members[i].key, v->u.members[i].key_len);
+            pt_buf_putc(b, '=');
+            value_str(&v->u.members[i].value, b);
+        }
+        pt_buf_putc(b, '}');
+        break;
+    }
+    }
+}
+
+static void fail(checker_t *c, const pt_json_t *v, const char *path, const char *constraint)
+{
+    if (c->nmsgs >= MAX_ERRORS) return;
+    pt_buf_t b = PT_BUF_INIT;
+    pt_buf_puts(&b, "Value ");
+    if (!v || v->type == PT_JSON_NULL) {
+        pt_buf_puts(&b, "null");
+    } else {
+        pt_buf_putc(&b, '\'');
+        value_str(v, &b);
+        pt_buf_putc(&b, '\'');
+    }
+    pt_buf_printf(&b, " at '%s' failed to satisfy constraint: %s", path, constraint);
+    c->msgs[c->nmsgs++] = pt_arena_strndup(c->arena, b.data, b.len);
+    pt_buf_free(&b);
+}
+
+static const char *child_path(checker_t *c, const char *parent, const char *name)
+{
+    /* DynamoDB reports member paths with a lower-case first letter */
+    char first = name[0] >= 'A' && name[0] <= 'Z' ? (char)(name[0] - 'A' + 'a') : name[0];
+    if (parent && *parent) return pt_arena_sprintf(c->arena, "%s.%c%s", parent, first, name + 1);
+    return pt_arena_sprintf(c->arena, "%c%s", first, name + 1);
+}
+
+static bool name_chars_ok(const char *s, uint32_t len)
+{
+    if (!len) return false;
+    for (uint32_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int64_t json_length(const pt_json_t *v)
+{
+    if (v->type == PT_JSON_STRING) {
+        /* Java String.length(): UTF-16 code units */
+        int64_t n = 0;
+        for (uint32_t i = 0; i < v->len; i++) {
+            unsigned char ch = (unsigned char)v->u.str[i];
+            if ((ch & 0xC0) != 0x80) n += (ch >= 0xF0) ? 2 : 1;
+        }
+        return n;
+    }
+    return v->len;
+}
+
+static double json_num(const pt_json_t *v)
+{
+    double d = 0;
+    pt_json_double(v, &d);
+    return d;
+}
+
+static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, const char *path);
+
+static void check_struct(checker_t *c, const pt_json_t *obj, const pt_param_t *members, const char *parent)
+{
+    for (const pt_param_t *m = members; m->name; m++) {
+        const pt_json_t *v = obj ? pt_json_get(obj, m->name) : NULL;
+        check_value(c, v, m, child_path(c, parent, m->name));
+    }
+}
+
+static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, const char *path)
+{
+    if (v && v->type == PT_JSON_NULL) v = NULL;
+    if (!v) {
+        if (p->flags & PT_P_NOT_NULL) fail(c, NULL, path, "Member must not be null");
+        return;
+    }
+    if (p->flags & PT_P_NAME_REGEX && v->type == PT_JSON_STRING && !name_chars_ok(v->u.str, v->len))
+        fail(c, v, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+    if (p->flags & PT_P_HAS_MINLEN && json_length(v) < p->min_len) {
+        char m[96];
+        snprintf(m, sizeof m, "Member must have length greater than or equal to %lld", (long long)p->min_len);
+        fail(c, v, path, m);
+    }
+    if (p->flags & PT_P_HAS_MAXLEN && json_length(v) > p->max_len) {
+        char m[96];
+        snprintf(m, sizeof m, "Member must have length less than or equal to %lld", (long long)p->max_len);
+        fail(c, v, path, m);
+    }
+    if (p->flags & PT_P_HAS_MIN && v->type == PT_JSON_NUMBER && floor(json_num(v)) < (double)p->min) {
+        char m[96];
+        snprintf(m, sizeof m, "Member must have value greater than or equal to %lld", (long long)p->min);
+        fail(c, v, path, m);
+    }
+    if (p->flags & PT_P_HAS_MAX && v->type == PT_JSON_NUMBER && floor(json_num(v)) > (double)p->max) {
+        char m[96];
+        snprintf(m, sizeof m, "Member must have value less than or equal to %lld", (long long)p->max);
+        fail(c, v, path, m);
+    }
+    if (p->enums && v->type == PT_JSON_STRING) {
+        bool found = false;
+        for (const char *const *e = p->enums; *e; e++)
+            if (strlen(*e) == v->len && !memcmp(*e, v->u.str, v->len)) found = true;
+        if (!found) {
+            pt_buf_t b = PT_BUF_INIT;
+            pt_buf_puts(&b, "Member must satisfy enum value set: [");
+            for (const char *const *e = p->enums; *e; e++) {
+                if (e != p->enums) pt_buf_puts(&b, ", ");
+                pt_buf_puts(&b, *e);
+            }
+            pt_buf_putc(&b, ']');
+            pt_buf_putc(&b, 0);
+            fail(c, v, path, b.data);
+            pt_buf_free(&b);
+        }
+    }
+    switch (p->type) {
+    case PT_P_LIST:
+        if (p->elem && v->type == PT_JSON_ARRAY)
+            for (uint32_t i = 0; i < v->len; i++)
+                check_value(c, &v->u.elems[i], p->elem,
+                            pt_arena_sprintf(c->arena, "%s.%u.member", path, i + 1));
+        break;
+    case PT_P_MAP:
+        if (p->elem && v->type == PT_JSON_OBJECT)
+            for (uint32_t i = 0; i < v->len; i++)
+                check_value(c, &v->u.members[i].value, p->elem,
+                            pt_arena_sprintf(c->arena, "%s.%s.member", path, v->u.members[i].key));
+        break;
+    case PT_P_VSTRUCT:
+    case PT_P_FSTRUCT:
+        if (v->type == PT_JSON_OBJECT) check_struct(c, v, p->members, path);
+        break;
+    default:
+        break;
+    }
+}
+
+int pt_params_check(pt_arena_t *arena, const pt_json_t *req, const pt_param_t *schema, pt_error_t *err)
+{
+    if (req->type != PT_JSON_OBJECT)
+        return pt_error_set(err, PT_E_SERIALIZATION, "Start of list found where not expected");
+    if (check_members(req, schema, err)) return PT_ERR;
+
+    for (const pt_param_t *p = schema; p->name; p++) {
+        const pt_json_t *v = pt_param(req, p->name);
+        if (p->flags & PT_P_REQUIRED && !v)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "The parameter '%s' is required but was not present in the request", p->name);
+        if (p->flags & PT_P_TABLE_NAME && v && v->type == PT_JSON_STRING) {
+            int64_t n = json_length(v);
+            if (n < 3 || n > 255)
+                return pt_error_set(err, PT_E_VALIDATION,
+                                    "%s must be at least 3 characters long and at most 255 characters long",
+                                    p->name);
+        }
+    }
+
+    checker_t c = {.arena = arena, .err = err};
+    check_struct(&c, req, schema, "");
+    if (c.nmsgs) {
+        pt_buf_t b = PT_BUF_INIT;
+        pt_buf_printf(&b, "%d validation error%s detected: ", c.nmsgs, c.nmsgs > 1 ? "s" : "");
+        for (int i = 0; i < c.nmsgs; i++) {
+            if (i) pt_buf_puts(&b, "; ");
+            pt_buf_puts(&b, c.msgs[i]);
+        }
+        pt_buf_putc(&b, 0);
+        pt_error_set(err, PT_E_VALIDATION, "%s", b.data);
+        pt_buf_free(&b);
+        return PT_ERR;
+    }
+    return PT_OK;
+}
+
+const pt_json_t *pt_param(const pt_json_t *req, const char *name)
+{
+    const pt_json_t *v = pt_json_get(req, name);
+    return v && v->type != PT_JSON_NULL ? v : NULL;
+}
+
+const char *pt_param_str(const pt_json_t *req, const char *name, uint32_t *len)
+{
+    const pt_json_t *v = pt_param(req, name);
+    if (!v || v->type != PT_JSON_STRING) {
+        if (len) *len = 0;
+        return NULL;
+    }
+    if (len) *len = v->len;
+    return v->u.str;
+}
+
+bool pt_json_truthy(const pt_json_t *v)
+{
+    if (!v) return false;
+    if (v->type == PT_JSON_TRUE) return true;
+    if (v->type == PT_JSON_STRING)
+        return (v->len == 4 && !strncasecmp(v->u.str, "true", 4)) ||
+               (v->len == 3 && !strncasecmp(v->u.str, "yes", 3)) || (v->len == 1 && v->u.str[0] == '1');
+    return false;
+}
+
+bool pt_param_bool(const pt_json_t *req, const char *name, bool dflt)
+{
+    const pt_json_t *v = pt_param(req, name);
+    return v ? pt_json_truthy(v) : dflt;
+}
+
+int64_t pt_param_int(const pt_json_t *req, const char *name, int64_t dflt)
+{
+    const pt_json_t *v = pt_param(req, name);
+    if (!v || v->type != PT_JSON_NUMBER) return dflt;
+    double d = 0;
+    if (pt_json_double(v, &d)) return dflt;
+    d = floor(d);
+    if (d > 9.2e18) return INT64_MAX;
+    if (d < -9.2e18) return INT64_MIN;
+    return (int64_t)d;
+}

@@ -1,0 +1,462 @@
+/* The catalog: table definitions and statistics, persisted under table id 0
+ * and mirrored in memory (see engine.h for the locking and lifetime rules).
+ *
+ * Stored records (all keys start with four zero bytes, the catalog's table id):
+ *   00000000 'T' <name>      -> table definition (JSON, versioned by "v")
+ *   00000000 'S' <id u32 BE> -> item_count, size_bytes (2 x int64 BE)
+ *   00000000 'I'             -> next table id (u32 BE)
+ * Table ids are never reused, so a deleted table's leftover keys (if any)
+ * can never surface in a new table. */
+#include "engine/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "engine/av.h"
+#include "engine/key.h"
+
+int64_t pt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void meta_key(pt_buf_t *b, char kind)
+{
+    pt_buf_put_u32be(b, 0);
+    pt_buf_putc(b, kind);
+}
+
+pt_table_t *pt_table_new(void)
+{
+    pt_table_t *t = calloc(1, sizeof *t);
+    if (!t) pt_oom();
+    atomic_init(&t->refs, 1);
+    atomic_init(&t->deleted, false);
+    return t;
+}
+
+static void table_free(pt_table_t *t)
+{
+    free(t->name);
+    free(t->hash.name);
+    free(t->range.name);
+    for (uint32_t i = 0; i < t->nattrs; i++) free(t->attrs[i].name);
+    free(t->attrs);
+    free(t);
+}
+
+void pt_table_release(pt_table_t *t)
+{
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1) table_free(t);
+}
+
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c) return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* Index of the first table whose name is >= name. Caller holds the lock. */
+static uint32_t lower_bound(const pt_catalog_t *c, const char *name, size_t len)
+{
+    uint32_t lo = 0, hi = c->ntables;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        const char *n = c->tables[mid]->name;
+        if (name_cmp(n, strlen(n), name, len) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+pt_table_t *pt_catalog_get(pt_engine_t *e, const char *name, size_t len)
+{
+    pt_catalog_t *c = &e->catalog;
+    pthread_rwlock_rdlock(&c->lock);
+    pt_table_t *t = NULL;
+    uint32_t i = lower_bound(c, name, len);
+    if (i < c->ntables && !name_cmp(c->tables[i]->name, strlen(c->tables[i]->name), name, len)) {
+        t = c->tables[i];
+        atomic_fetch_add(&t->refs, 1);
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return t;
+}
+
+int pt_catalog_list(pt_engine_t *e, pt_arena_t *arena, const char *start, size_t start_len, int limit,
+                    const char ***names, int *count, bool *more)
+{
+    pt_catalog_t *c = &e->catalog;
+    pthread_rwlock_rdlock(&c->lock);
+    uint32_t i = 0;
+    if (start) {
+        i = lower_bound(c, start, start_len);
+        if (i < c->ntables && !name_cmp(c->tables[i]->name, strlen(c->tables[i]->name), start, start_len)) i++;
+    }
+    uint32_t avail = c->ntables - i;
+    uint32_t n = avail < (uint32_t)limit ? avail : (uint32_t)limit;
+    const char **out = pt_arena_alloc(arena, sizeof *out * (n ? n : 1));
+    for (uint32_t k = 0; k < n; k++) out[k] = pt_arena_strndup(arena, c->tables[i + k]->name, strlen(c->tables[i + k]->name));
+    *names = out;
+    *count = (int)n;
+    *more = avail > n;
+    pthread_rwlock_unlock(&c->lock);
+    return PT_OK;
+}
+
+static void insert_locked(pt_catalog_t *c, pt_table_t *t)
+{
+    if (c->ntables == c->cap) {
+        uint32_t cap = c->cap ? c->cap * 2 : 16;
+        pt_table_t **p = realloc(c->tables, cap * sizeof *p);
+        if (!p) pt_oom();
+        c->tables = p;
+        c->cap = cap;
+    }
+    uint32_t i = lower_bound(c, t->name, strlen(t->name));
+    memmove(&c->tables[i + 1], &c->tables[i], (c->ntables - i) * sizeof *c->tables);
+    c->tables[i] = t;
+    c->ntables++;
+}
+
+/* ---- persistence ---- */
+
+static void encode_def(const pt_table_t *t, pt_buf_t *out)
+{
+    pt_jw_t w;
+    pt_jw_init(&w, out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "v"); pt_jw_int(&w, 1);
+    pt_jw_keyz(&w, "name"); pt_jw_strz(&w, t->name);
+    pt_jw_keyz(&w, "id"); pt_jw_int(&w, t->id);
+    pt_jw_keyz(&w, "uuid"); pt_jw_strz(&w, t->uuid);
+    pt_jw_keyz(&w, "hash"); pt_jw_arr_begin(&w); pt_jw_strz(&w, t->hash.name); pt_jw_int(&w, t->hash.type); pt_jw_arr_end(&w);
+    if (t->range.name) {
+        pt_jw_keyz(&w, "range"); pt_jw_arr_begin(&w); pt_jw_strz(&w, t->range.name); pt_jw_int(&w, t->range.type); pt_jw_arr_end(&w);
+    }
+    pt_jw_keyz(&w, "attrs");
+    pt_jw_arr_begin(&w);
+    for (uint32_t i = 0; i < t->nattrs; i++) {
+        pt_jw_arr_begin(&w); pt_jw_strz(&w, t->attrs[i].name); pt_jw_int(&w, t->attrs[i].type); pt_jw_arr_end(&w);
+    }
+    pt_jw_arr_end(&w);
+    pt_jw_keyz(&w, "created"); pt_jw_int(&w, t->created_ms);
+    pt_jw_keyz(&w, "ppr"); pt_jw_bool(&w, t->pay_per_request);
+    pt_jw_keyz(&w, "rcu"); pt_jw_int(&w, t->rcu);
+    pt_jw_keyz(&w, "wcu"); pt_jw_int(&w, t->wcu);
+    pt_jw_keyz(&w, "billing_changed"); pt_jw_int(&w, t->billing_changed_ms);
+    pt_jw_obj_end(&w);
+}
+
+static char *dup_json_str(const pt_json_t *v)
+{
+    if (!v || v->type != PT_JSON_STRING) return NULL;
+    return strndup(v->u.str, v->len);
+}
+
+static int64_t json_i64(const pt_json_t *v)
+{
+    int64_t x = 0;
+    if (v) pt_json_int64(v, &x);
+    return x;
+}
+
+static int decode_attr(const pt_json_t *v, pt_attr_def_t *a)
+{
+    if (!v || v->type != PT_JSON_ARRAY || v->len != 2) return PT_ERR;
+    a->name = dup_json_str(&v->u.elems[0]);
+    a->type = (uint8_t)json_i64(&v->u.elems[1]);
+    return a->name ? PT_OK : PT_ERR;
+}
+
+static int decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t *err)
+{
+    pt_arena_t arena;
+    pt_arena_init(&arena);
+    pt_json_t j;
+    char msg[128];
+    int rc = PT_ERR;
+    pt_table_t *t = pt_table_new();
+    if (pt_json_parse(&arena, data, len, &j, msg, sizeof msg) || j.type != PT_JSON_OBJECT) goto done;
+    t->name = dup_json_str(pt_json_get(&j, "name"));
+    const pt_json_t *uuid = pt_json_get(&j, "uuid");
+    if (!t->name || !uuid || uuid->type != PT_JSON_STRING || uuid->len >= sizeof t->uuid) goto done;
+    memcpy(t->uuid, uuid->u.str, uuid->len);
+    t->id = (uint32_t)json_i64(pt_json_get(&j, "id"));
+    if (decode_attr(pt_json_get(&j, "hash"), &t->hash)) goto done;
+    if (pt_json_get(&j, "range") && decode_attr(pt_json_get(&j, "range"), &t->range)) goto done;
+    const pt_json_t *attrs = pt_json_get(&j, "attrs");
+    if (!attrs || attrs->type != PT_JSON_ARRAY) goto done;
+    t->attrs = calloc(attrs->len ? attrs->len : 1, sizeof *t->attrs);
+    if (!t->attrs) pt_oom();
+    for (uint32_t i = 0; i < attrs->len; i++) {
+        if (decode_attr(&attrs->u.elems[i], &t->attrs[i])) goto done;
+        t->nattrs++;
+    }
+    t->created_ms = json_i64(pt_json_get(&j, "created"));
+    const pt_json_t *ppr = pt_json_get(&j, "ppr");
+    t->pay_per_request = ppr && ppr->type == PT_JSON_TRUE;
+    t->rcu = json_i64(pt_json_get(&j, "rcu"));
+    t->wcu = json_i64(pt_json_get(&j, "wcu"));
+    t->billing_changed_ms = json_i64(pt_json_get(&j, "billing_changed"));
+    rc = PT_OK;
+done:
+    pt_arena_destroy(&arena);
+    if (rc) {
+        table_free(t);
+        return pt_error_set(err, PT_E_INTERNAL, "corrupt table definition in catalog");
+    }
+    *out = t;
+    return PT_OK;
+}
+
+static int64_t get_i64be(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return (int64_t)v;
+}
+
+static void put_i64be(uint8_t *p, int64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v = (int64_t)((uint64_t)v >> 8);
+    }
+}
+
+static void stats_key(pt_buf_t *b, uint32_t id)
+{
+    meta_key(b, 'S');
+    pt_buf_put_u32be(b, id);
+}
+
+int pt_catalog_save_stats(pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
+{
+    uint8_t v[16];
+    put_i64be(v, atomic_load(&t->item_count));
+    put_i64be(v + 8, atomic_load(&t->size_bytes));
+    pt_buf_t k = PT_BUF_INIT;
+    stats_key(&k, t->id);
+    int rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
+    pt_buf_free(&k);
+    return rc;
+}
+
+void pt_catalog_free(pt_catalog_t *c)
+{
+    for (uint32_t i = 0; i < c->ntables; i++) pt_table_release(c->tables[i]);
+    free(c->tables);
+    c->tables = NULL;
+    c->ntables = c->cap = 0;
+}
+
+int pt_catalog_load(pt_engine_t *e, pt_error_t *err)
+{
+    pt_catalog_t *c = &e->catalog;
+    pt_txn_t *txn = NULL;
+    pt_cursor_t *cur = NULL;
+    pt_buf_t prefix = PT_BUF_INIT, sk = PT_BUF_INIT;
+    int rc = pt_txn_begin(e->store, PT_TXN_READ, NULL, &txn, err);
+    if (rc) return rc;
+
+    pthread_rwlock_wrlock(&c->lock);
+    pt_catalog_free(c);
+    c->next_id = 1;
+
+    meta_key(&prefix, 'I');
+    pt_slice_t v;
+    rc = pt_get(txn, pt_slice(prefix.data, prefix.len), &v, err);
+    if (rc == PT_OK && v.len == 4) {
+        const uint8_t *p = v.data;
+        c->next_id = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    } else if (rc == PT_ERR) {
+        goto done;
+    }
+
+    pt_buf_clear(&prefix);
+    meta_key(&prefix, 'T');
+    if ((rc = pt_cursor_open(txn, &cur, err))) goto done;
+    pt_slice_t k;
+    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, err);
+    while (rc == PT_OK && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
+        pt_table_t *t;
+        if ((rc = decode_def(v.data, v.len, &t, err))) goto done;
+        pt_buf_clear(&sk);
+        stats_key(&sk, t->id);
+        pt_slice_t sv;
+        int src = pt_get(txn, pt_slice(sk.data, sk.len), &sv, err);
+        if (src == PT_OK && sv.len == 16) {
+            atomic_store(&t->item_count, get_i64be(sv.data));
+            atomic_store(&t->size_bytes, get_i64be((const uint8_t *)sv.data + 8));
+        }
+        insert_locked(c, t);
+        rc = pt_cursor_next(cur, &k, &v, err);
+    }
+    if (rc == PT_NOTFOUND) rc = PT_OK;
+done:
+    pthread_rwlock_unlock(&c->lock);
+    if (cur) pt_cursor_close(cur);
+    pt_txn_abort(txn);
+    pt_buf_free(&prefix);
+    pt_buf_free(&sk);
+    return rc;
+}
+
+static void random_uuid(char out[37])
+{
+    uint8_t b[16];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        /* getrandom cannot fail for 16 bytes after boot; keep a fallback */
+        uint64_t x = (uint64_t)pt_now_ms() * 0x9E3779B97F4A7C15ull;
+        for (int i = 0; i < 16; i++) b[i] = (uint8_t)(x >> (8 * (i % 8))) ^ (uint8_t)i;
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
+{
+    pt_catalog_t *c = &e->catalog;
+    pt_buf_t k = PT_BUF_INIT, v = PT_BUF_INIT;
+    int rc = PT_ERR;
+
+    pt_table_t *existing = pt_catalog_get(e, t->name, strlen(t->name));
+    if (existing) {
+        pt_table_release(existing);
+        pt_error_set(err, PT_E_IN_USE, "Table already exists: %s", t->name);
+        goto done;
+    }
+    t->id = c->next_id;
+    random_uuid(t->uuid);
+
+    uint8_t idv[4] = {(uint8_t)((t->id + 1) >> 24), (uint8_t)((t->id + 1) >> 16), (uint8_t)((t->id + 1) >> 8),
+                      (uint8_t)(t->id + 1)};
+    meta_key(&k, 'I');
+    if ((rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(idv, 4), err))) goto done;
+    pt_buf_clear(&k);
+    meta_key(&k, 'T');
+    pt_buf_puts(&k, t->name);
+    encode_def(t, &v);
+    if ((rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err))) goto done;
+    if ((rc = pt_catalog_save_stats(txn, t, err))) goto done;
+
+    pthread_rwlock_wrlock(&c->lock);
+    c->next_id = t->id + 1;
+    insert_locked(c, t);
+    pthread_rwlock_unlock(&c->lock);
+done:
+    pt_buf_free(&k);
+    pt_buf_free(&v);
+    return rc;
+}
+
+int pt_catalog_delete(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
+{
+    pt_catalog_t *c = &e->catalog;
+    pt_buf_t k = PT_BUF_INIT;
+    pt_cursor_t *cur = NULL;
+    int rc;
+
+    meta_key(&k, 'T');
+    pt_buf_puts(&k, t->name);
+    if ((rc = pt_del(txn, pt_slice(k.data, k.len), err)) == PT_ERR) goto done;
+    pt_buf_clear(&k);
+    stats_key(&k, t->id);
+    if ((rc = pt_del(txn, pt_slice(k.data, k.len), err)) == PT_ERR) goto done;
+
+    /* Every key of the table (base and indexes) starts with its id. */
+    pt_buf_clear(&k);
+    pt_buf_put_u32be(&k, t->id);
+    if ((rc = pt_cursor_open(txn, &cur, err))) goto done;
+    pt_slice_t ck, cv;
+    rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
+    while (rc == PT_OK && ck.len >= 4 && !memcmp(ck.data, k.data, 4)) {
+        if ((rc = pt_cursor_del(cur, err))) goto done;
+        rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
+    }
+    if (rc == PT_NOTFOUND) rc = PT_OK;
+    if (rc) goto done;
+
+    pthread_rwlock_wrlock(&c->lock);
+    uint32_t i = lower_bound(c, t->name, strlen(t->name));
+    if (i < c->ntables && c->tables[i] == t) {
+        memmove(&c->tables[i], &c->tables[i + 1], (c->ntables - i - 1) * sizeof *c->tables);
+        c->ntables--;
+        atomic_store(&t->deleted, true);
+        pthread_rwlock_unlock(&c->lock);
+        pt_table_release(t); /* the catalog's reference */
+    } else {
+        pthread_rwlock_unlock(&c->lock);
+    }
+done:
+    if (cur) pt_cursor_close(cur);
+    pt_buf_free(&k);
+    return rc;
+}
+
+/* ---- TableDescription ---- */
+
+static void write_key_schema(const pt_table_t *t, pt_jw_t *w)
+{
+    pt_jw_arr_begin(w);
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "AttributeName"); pt_jw_strz(w, t->hash.name);
+    pt_jw_keyz(w, "KeyType"); pt_jw_strz(w, "HASH");
+    pt_jw_obj_end(w);
+    if (t->range.name) {
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "AttributeName"); pt_jw_strz(w, t->range.name);
+        pt_jw_keyz(w, "KeyType"); pt_jw_strz(w, "RANGE");
+        pt_jw_obj_end(w);
+    }
+    pt_jw_arr_end(w);
+}
+
+void pt_table_describe(pt_engine_t *e, const pt_table_t *t, const char *status, pt_jw_t *w)
+{
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "AttributeDefinitions");
+    pt_jw_arr_begin(w);
+    for (uint32_t i = 0; i < t->nattrs; i++) {
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "AttributeName"); pt_jw_strz(w, t->attrs[i].name);
+        pt_jw_keyz(w, "AttributeType"); pt_jw_strz(w, pt_av_type_name(t->attrs[i].type));
+        pt_jw_obj_end(w);
+    }
+    pt_jw_arr_end(w);
+    pt_jw_keyz(w, "TableName"); pt_jw_strz(w, t->name);
+    pt_jw_keyz(w, "KeySchema"); write_key_schema(t, w);
+    pt_jw_keyz(w, "TableStatus"); pt_jw_strz(w, status);
+    pt_jw_keyz(w, "CreationDateTime"); pt_jw_double(w, (double)t->created_ms / 1000.0);
+    pt_jw_keyz(w, "ProvisionedThroughput");
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "NumberOfDecreasesToday"); pt_jw_int(w, 0);
+    pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_int(w, t->pay_per_request ? 0 : t->rcu);
+    pt_jw_keyz(w, "WriteCapacityUnits"); pt_jw_int(w, t->pay_per_request ? 0 : t->wcu);
+    pt_jw_obj_end(w);
+    pt_jw_keyz(w, "TableSizeBytes"); pt_jw_int(w, atomic_load(&t->size_bytes));
+    pt_jw_keyz(w, "ItemCount"); pt_jw_int(w, atomic_load(&t->item_count));
+    char arn[512];
+    snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%s", e->region, e->account_id, t->name);
+    pt_jw_keyz(w, "TableArn"); pt_jw_strz(w, arn);
+    pt_jw_keyz(w, "TableId"); pt_jw_strz(w, t->uuid);
+    if (t->pay_per_request) {
+        pt_jw_keyz(w, "BillingModeSummary");
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "BillingMode"); pt_jw_strz(w, "PAY_PER_REQUEST");
+        pt_jw_keyz(w, "LastUpdateToPayPerRequestDateTime");
+        pt_jw_double(w, (double)(t->billing_changed_ms ? t->billing_changed_ms : t->created_ms) / 1000.0);
+        pt_jw_obj_end(w);
+    }
+    pt_jw_keyz(w, "DeletionProtectionEnabled"); pt_jw_bool(w, false);
+    pt_jw_obj_end(w);
+}

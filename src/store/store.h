@@ -1,0 +1,87 @@
+/* The ordered key-value interface every engine module stores through
+ * (load-bearing: engine code never calls LMDB directly).
+ *
+ * Keys are byte strings compared with memcmp (shorter prefix first). One
+ * write transaction at a time (the writer thread); any number of read
+ * transactions, each a consistent snapshot that never blocks or is blocked
+ * by the writer. Values returned by get/cursor point into the store's
+ * memory and are valid until the transaction ends or the next write in it.
+ *
+ * All functions return PT_OK, PT_NOTFOUND (get/seek found nothing) or
+ * PT_ERR with `err` set to an InternalServerError describing the failure
+ * (for the log; the message never reaches a client verbatim). */
+#ifndef PT_STORE_H
+#define PT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+typedef struct pt_store pt_store_t;
+typedef struct pt_txn pt_txn_t;
+typedef struct pt_cursor pt_cursor_t;
+
+/* Longest key the store accepts (LMDB's compile-time limit). Keys are
+ * never empty. pt_put of a longer or empty key fails with PT_ERR; pt_get /
+ * pt_del of one return PT_NOTFOUND (it cannot exist). Callers that build
+ * keys from client data must bound them below this first. */
+#define PT_STORE_MAX_KEY_LEN 511
+
+typedef struct pt_slice {
+    const void *data;
+    size_t len;
+} pt_slice_t;
+
+typedef struct pt_store_options {
+    const char *path;        /* directory; created if missing */
+    size_t map_size;         /* bytes of address space; 0 = default (64 GiB) */
+    bool durable;            /* true: commit returns after fsync (default);
+                                false: no sync (tests/benchmarks only) */
+} pt_store_options_t;
+
+/* Opens (creating with mode 0700 if missing) the store in opts->path. Fails
+ * if another open store, in this or another process, holds the directory. */
+int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *err);
+/* Every transaction must have ended. Flushes a non-durable store to disk. */
+void pt_store_close(pt_store_t *s);
+
+enum { PT_TXN_READ = 0, PT_TXN_WRITE = 1 };
+
+/* Read transactions may be begun on any thread; a write transaction only by
+ * the single writer. `parent` (write only) begins a nested transaction whose
+ * abort undoes only its own changes; NULL for top-level. */
+int pt_txn_begin(pt_store_t *s, int mode, pt_txn_t *parent, pt_txn_t **out, pt_error_t *err);
+int pt_txn_commit(pt_txn_t *t, pt_error_t *err);   /* durable on return if opts.durable */
+void pt_txn_abort(pt_txn_t *t);
+
+int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err);
+int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err);
+int pt_del(pt_txn_t *t, pt_slice_t key, pt_error_t *err);   /* PT_NOTFOUND if absent */
+
+int pt_cursor_open(pt_txn_t *t, pt_cursor_t **out, pt_error_t *err);
+void pt_cursor_close(pt_cursor_t *c);
+/* Cursors: close them before their transaction ends; a cursor still open
+ * when its transaction ends is detached (any use then fails with PT_ERR)
+ * and must still be closed. next on a fresh cursor goes to the first key,
+ * prev to the last. */
+/* Positions at the first key >= key (an empty key means the first key). */
+int pt_cursor_seek(pt_cursor_t *c, pt_slice_t key, pt_slice_t *k, pt_slice_t *v, pt_error_t *err);
+/* Positions at the last key <= key. */
+int pt_cursor_seek_le(pt_cursor_t *c, pt_slice_t key, pt_slice_t *k, pt_slice_t *v,
+                      pt_error_t *err);
+int pt_cursor_next(pt_cursor_t *c, pt_slice_t *k, pt_slice_t *v, pt_error_t *err);
+int pt_cursor_prev(pt_cursor_t *c, pt_slice_t *k, pt_slice_t *v, pt_error_t *err);
+/* Deletes the entry under the cursor (write transactions); a following
+ * pt_cursor_next returns the entry that followed the deleted one. */
+int pt_cursor_del(pt_cursor_t *c, pt_error_t *err);
+
+/* Consistent, compacted copy of the whole store into directory `path`
+ * (created if missing; must not already hold a store), fsync'ed before
+ * return. Safe while the writer commits (hot backup). */
+int pt_store_backup(pt_store_t *s, const char *path, pt_error_t *err);
+
+static inline pt_slice_t pt_slice(const void *d, size_t n) { pt_slice_t s = {d, n}; return s; }
+
+#endif
