@@ -12,6 +12,7 @@
 #ifndef PT_API_H
 #define PT_API_H
 
+#include "engine/av.h"
 #include "engine/engine.h"
 #include "engine/writer.h"
 #include "util/arena.h"
@@ -46,11 +47,52 @@ int pt_op_put_item(pt_call_t *call, const pt_json_t *req);
 int pt_op_get_item(pt_call_t *call, const pt_json_t *req);
 int pt_op_delete_item(pt_call_t *call, const pt_json_t *req);
 
+/* Operations being built (each file starts as a stub answering "not
+ * implemented"; the owner of the file replaces it). */
+int pt_op_update_item(pt_call_t *call, const pt_json_t *req);           /* update.c */
+int pt_op_query(pt_call_t *call, const pt_json_t *req);                 /* query.c */
+int pt_op_scan(pt_call_t *call, const pt_json_t *req);                  /* query.c */
+int pt_op_batch_get_item(pt_call_t *call, const pt_json_t *req);        /* batch.c */
+int pt_op_batch_write_item(pt_call_t *call, const pt_json_t *req);      /* batch.c */
+int pt_op_transact_get_items(pt_call_t *call, const pt_json_t *req);    /* transact.c */
+int pt_op_transact_write_items(pt_call_t *call, const pt_json_t *req);  /* transact.c */
+int pt_op_tag_resource(pt_call_t *call, const pt_json_t *req);          /* tags.c */
+int pt_op_untag_resource(pt_call_t *call, const pt_json_t *req);        /* tags.c */
+int pt_op_list_tags_of_resource(pt_call_t *call, const pt_json_t *req); /* tags.c */
+int pt_op_update_time_to_live(pt_call_t *call, const pt_json_t *req);   /* ttl.c */
+int pt_op_describe_time_to_live(pt_call_t *call, const pt_json_t *req); /* ttl.c */
+int pt_op_update_table(pt_call_t *call, const pt_json_t *req);          /* table_admin.c */
+int pt_op_describe_limits(pt_call_t *call, const pt_json_t *req);       /* table_admin.c */
+int pt_op_describe_endpoints(pt_call_t *call, const pt_json_t *req);    /* table_admin.c */
+
+/* The answer of an operation Portico does not implement yet:
+ * UnknownOperationException "Operation X is not implemented by Portico yet". */
+int pt_api_not_implemented(pt_call_t *call, const char *operation);
+
 /* Looks up the table named by the request's TableName; sets call->table
  * (released by the dispatcher) or fails with ResourceNotFoundException.
  * DynamoDB's message names the table for table operations ("Requested
  * resource not found: Table: X not found", detailed = true) but not for item
  * operations ("Requested resource not found"). */
 int pt_api_table(pt_call_t *call, const pt_json_t *req, bool detailed, pt_table_t **out);
+
+/* ---- shared by the item operations (items.c) ---- */
+typedef enum { RCC_NONE, RCC_TOTAL, RCC_INDEXES } rcc_t;
+/* ReturnConsumedCapacity of the request. */
+rcc_t pt_api_consumed_mode(const pt_json_t *req);
+/* Writes "ConsumedCapacity":{...} for one table (nothing for RCC_NONE). */
+void pt_api_write_consumed(pt_jw_t *w, rcc_t mode, const pt_table_t *t, double units, bool is_read);
+/* DynamoDB's unit rules: writes 1 KB units, reads 4 KB units (halved when
+ * eventually consistent), both at least one unit. */
+double pt_api_write_units(size_t item_size);
+double pt_api_read_units(size_t item_size, bool consistent);
+/* The key attributes of a full item (PutItem): present, of the declared
+ * type, non-empty, within DynamoDB's key size limits. */
+int pt_api_item_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *item, const pt_av_t **hash,
+                    const pt_av_t **range);
+/* A Key parameter (GetItem, DeleteItem, UpdateItem...): exactly the key
+ * attributes, else "The provided key element does not match the schema". */
+int pt_api_key_param(pt_call_t *call, const pt_table_t *t, const pt_av_t *key, const pt_av_t **hash,
+                     const pt_av_t **range);
 
 #endif

@@ -20,8 +20,8 @@ typedef struct op_entry {
 /* Every operation of DynamoDB API version 2012-08-10, sorted by name. */
 static const op_entry_t ops[] = {
     {"BatchExecuteStatement", NULL},
-    {"BatchGetItem", NULL},
-    {"BatchWriteItem", NULL},
+    {"BatchGetItem", pt_op_batch_get_item},
+    {"BatchWriteItem", pt_op_batch_write_item},
     {"CreateBackup", NULL},
     {"CreateGlobalTable", NULL},
     {"CreateTable", pt_op_create_table},
@@ -32,16 +32,16 @@ static const op_entry_t ops[] = {
     {"DescribeBackup", NULL},
     {"DescribeContinuousBackups", NULL},
     {"DescribeContributorInsights", NULL},
-    {"DescribeEndpoints", NULL},
+    {"DescribeEndpoints", pt_op_describe_endpoints},
     {"DescribeExport", NULL},
     {"DescribeGlobalTable", NULL},
     {"DescribeGlobalTableSettings", NULL},
     {"DescribeImport", NULL},
     {"DescribeKinesisStreamingDestination", NULL},
-    {"DescribeLimits", NULL},
+    {"DescribeLimits", pt_op_describe_limits},
     {"DescribeTable", pt_op_describe_table},
     {"DescribeTableReplicaAutoScaling", NULL},
-    {"DescribeTimeToLive", NULL},
+    {"DescribeTimeToLive", pt_op_describe_time_to_live},
     {"DisableKinesisStreamingDestination", NULL},
     {"EnableKinesisStreamingDestination", NULL},
     {"ExecuteStatement", NULL},
@@ -56,26 +56,26 @@ static const op_entry_t ops[] = {
     {"ListGlobalTables", NULL},
     {"ListImports", NULL},
     {"ListTables", pt_op_list_tables},
-    {"ListTagsOfResource", NULL},
+    {"ListTagsOfResource", pt_op_list_tags_of_resource},
     {"PutItem", pt_op_put_item},
     {"PutResourcePolicy", NULL},
-    {"Query", NULL},
+    {"Query", pt_op_query},
     {"RestoreTableFromBackup", NULL},
     {"RestoreTableToPointInTime", NULL},
-    {"Scan", NULL},
-    {"TagResource", NULL},
-    {"TransactGetItems", NULL},
-    {"TransactWriteItems", NULL},
-    {"UntagResource", NULL},
+    {"Scan", pt_op_scan},
+    {"TagResource", pt_op_tag_resource},
+    {"TransactGetItems", pt_op_transact_get_items},
+    {"TransactWriteItems", pt_op_transact_write_items},
+    {"UntagResource", pt_op_untag_resource},
     {"UpdateContinuousBackups", NULL},
     {"UpdateContributorInsights", NULL},
     {"UpdateGlobalTable", NULL},
     {"UpdateGlobalTableSettings", NULL},
-    {"UpdateItem", NULL},
+    {"UpdateItem", pt_op_update_item},
     {"UpdateKinesisStreamingDestination", NULL},
-    {"UpdateTable", NULL},
+    {"UpdateTable", pt_op_update_table},
     {"UpdateTableReplicaAutoScaling", NULL},
-    {"UpdateTimeToLive", NULL},
+    {"UpdateTimeToLive", pt_op_update_time_to_live},
 };
 
 static const op_entry_t *find_op(const char *name, size_t len)
@@ -148,6 +148,13 @@ static void finish(pt_call_t *c, int rc)
         if (!c->err.type) pt_error_set(&c->err, PT_E_INTERNAL, "Internal server error");
         c->failed = true;
         c->status = c->err.status ? c->err.status : 400;
+        if (c->status >= 500) {
+            /* Internal details (store errors, paths) go to the log, never to
+             * the client, which gets DynamoDB's generic message. */
+            fprintf(stderr, "portico: internal error: %s\n", c->err.message);
+            snprintf(c->err.message, sizeof c->err.message,
+                     "The server encountered an internal error trying to fulfill the request");
+        }
         pt_buf_clear(&c->out);
         pt_jw_t w;
         pt_jw_init(&w, &c->out);
@@ -234,6 +241,11 @@ void pt_call_start(pt_engine_t *e, pt_call_t *c, const char *operation, size_t o
         return;
     }
     finish(c, rc);
+}
+
+int pt_api_not_implemented(pt_call_t *call, const char *operation)
+{
+    return pt_error_set(&call->err, PT_E_UNKNOWN_OP, "Operation %s is not implemented by Portico yet", operation);
 }
 
 int pt_api_table(pt_call_t *call, const pt_json_t *req, bool detailed, pt_table_t **out)

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "api/params.h"
 #include "engine/av.h"
+#include "engine/item_store.h"
 #include "engine/key.h"
 
 #include <math.h>
@@ -84,9 +85,7 @@ static const pt_param_t get_schema[] = {
 
 /* ---- shared helpers ---- */
 
-typedef enum { RCC_NONE, RCC_TOTAL, RCC_INDEXES } rcc_t;
-
-static rcc_t consumed_mode(const pt_json_t *req)
+rcc_t pt_api_consumed_mode(const pt_json_t *req)
 {
     uint32_t n;
     const char *s = pt_param_str(req, "ReturnConsumedCapacity", &n);
@@ -95,7 +94,7 @@ static rcc_t consumed_mode(const pt_json_t *req)
     return RCC_NONE;
 }
 
-static void write_consumed(pt_jw_t *w, rcc_t mode, const pt_table_t *t, double units, bool is_read)
+void pt_api_write_consumed(pt_jw_t *w, rcc_t mode, const pt_table_t *t, double units, bool is_read)
 {
     if (mode == RCC_NONE) return;
     pt_jw_keyz(w, "ConsumedCapacity");
@@ -119,7 +118,7 @@ static void write_consumed(pt_jw_t *w, rcc_t mode, const pt_table_t *t, double u
 }
 
 /* DynamoDB: one write unit per 1 KB (rounded up), at least 1. */
-static double write_units(size_t size)
+double pt_api_write_units(size_t size)
 {
     double u = ceil((double)size / 1024.0);
     return u < 1 ? 1 : u;
@@ -127,7 +126,7 @@ static double write_units(size_t size)
 
 /* DynamoDB: one read unit per 4 KB (rounded up), at least 1; half for an
  * eventually consistent read. */
-static double read_units(size_t size, bool consistent)
+double pt_api_read_units(size_t size, bool consistent)
 {
     double u = ceil((double)size / 4096.0);
     if (u < 1) u = 1;
@@ -165,7 +164,7 @@ static int check_key_size(pt_call_t *call, const pt_av_t *v, bool is_hash)
 }
 
 /* Key attributes of a full item (PutItem). */
-static int item_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *item, const pt_av_t **hash,
+int pt_api_item_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *item, const pt_av_t **hash,
                     const pt_av_t **range)
 {
     const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
@@ -195,7 +194,7 @@ static int item_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *item, c
 }
 
 /* A Key parameter (GetItem, DeleteItem): exactly the key attributes. */
-static int key_param(pt_call_t *call, const pt_table_t *t, const pt_av_t *key, const pt_av_t **hash,
+int pt_api_key_param(pt_call_t *call, const pt_table_t *t, const pt_av_t *key, const pt_av_t **hash,
                      const pt_av_t **range)
 {
     const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
@@ -220,27 +219,6 @@ static int key_param(pt_call_t *call, const pt_table_t *t, const pt_av_t *key, c
     return PT_OK;
 }
 
-static pt_slice_t encode_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *hash, const pt_av_t *range)
-{
-    pt_buf_t b = PT_BUF_INIT;
-    pt_key_encode(t->id, 0, hash, range, &b);
-    pt_slice_t s = pt_slice(pt_arena_memdup(&call->arena, b.data, b.len), b.len);
-    pt_buf_free(&b);
-    return s;
-}
-
-static uint32_t stored_size(pt_slice_t v)
-{
-    const uint8_t *p = v.data;
-    return v.len < 4 ? 0 : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int decode_stored(pt_call_t *call, pt_slice_t v, pt_av_t *item)
-{
-    if (v.len < 4) return pt_error_set(&call->err, PT_E_INTERNAL, "corrupt item: short value");
-    return pt_item_decode(&call->arena, (const char *)v.data + 4, v.len - 4, item, &call->err);
-}
-
 static int return_values_mode(pt_call_t *call, const pt_json_t *req, bool *all_old)
 {
     uint32_t n;
@@ -255,8 +233,8 @@ static int return_values_mode(pt_call_t *call, const pt_json_t *req, bool *all_o
 
 typedef struct write_op {
     pt_slice_t key;
-    pt_slice_t value;      /* NULL data: delete */
-    uint32_t size;         /* new item size (put) */
+    pt_stored_item_t item;  /* the new item (PutItem) */
+    bool is_put;
     bool all_old;
     rcc_t rcc;
 } write_op_t;
@@ -267,42 +245,23 @@ static int write_apply(pt_call_t *call, pt_txn_t *txn)
     pt_table_t *t = call->table;
     if (atomic_load(&t->deleted)) return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
 
-    pt_slice_t old;
-    int rc = pt_get(txn, op->key, &old, &call->err);
+    pt_stored_item_t old;
+    int rc = pt_item_read(txn, &call->arena, op->key, &old, &call->err);
     if (rc == PT_ERR) return rc;
     bool had_old = rc == PT_OK;
-    uint32_t old_size = had_old ? stored_size(old) : 0;
-    pt_av_t old_item;
-    if (had_old && op->all_old && decode_stored(call, old, &old_item)) return PT_ERR;
-
-    if (op->value.data) {
-        rc = pt_put(txn, op->key, op->value, &call->err);
-    } else if (had_old) {
-        rc = pt_del(txn, op->key, &call->err);
-    }
-    if (rc == PT_ERR) return rc;
-
-    int64_t dcount = op->value.data ? (had_old ? 0 : 1) : (had_old ? -1 : 0);
-    int64_t dsize = (op->value.data ? (int64_t)op->size : 0) - (int64_t)old_size;
-    if (dcount || dsize) {
-        atomic_fetch_add(&t->item_count, dcount);
-        atomic_fetch_add(&t->size_bytes, dsize);
-        if (pt_catalog_save_stats(txn, t, &call->err)) {
-            atomic_fetch_sub(&t->item_count, dcount);
-            atomic_fetch_sub(&t->size_bytes, dsize);
-            return PT_ERR;
-        }
-    }
+    if (pt_item_write(txn, t, op->key, had_old ? &old : NULL, op->is_put ? &op->item : NULL, &call->err))
+        return PT_ERR;
 
     pt_jw_t w;
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     if (had_old && op->all_old) {
         pt_jw_keyz(&w, "Attributes");
-        pt_item_write_json(&w, &old_item);
+        pt_item_write_json(&w, &old.item);
     }
-    uint32_t billed = op->value.data ? (op->size > old_size ? op->size : old_size) : old_size;
-    write_consumed(&w, op->rcc, t, write_units(billed), false);
+    uint32_t old_size = had_old ? old.size : 0;
+    uint32_t billed = op->is_put && op->item.size > old_size ? op->item.size : old_size;
+    pt_api_write_consumed(&w, op->rcc, t, pt_api_write_units(billed), false);
     pt_jw_obj_end(&w);
     return PT_OK;
 }
@@ -323,18 +282,15 @@ int pt_op_put_item(pt_call_t *call, const pt_json_t *req)
     if (size > PT_ITEM_MAX_SIZE)
         return pt_error_set(&call->err, PT_E_VALIDATION, "Item size has exceeded the maximum allowed size");
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (item_key(call, t, &item, &hash, &range)) return PT_ERR;
+    if (pt_api_item_key(call, t, &item, &hash, &range)) return PT_ERR;
 
     write_op_t *op = pt_arena_calloc(&call->arena, sizeof *op);
-    op->key = encode_key(call, t, hash, range);
-    pt_buf_t b = PT_BUF_INIT;
-    pt_buf_put_u32be(&b, (uint32_t)size);
-    pt_item_encode(&item, &b);
-    op->value = pt_slice(pt_arena_memdup(&call->arena, b.data, b.len), b.len);
-    pt_buf_free(&b);
-    op->size = (uint32_t)size;
+    op->key = pt_item_key(&call->arena, t, hash, range);
+    op->item.item = item;
+    op->item.size = (uint32_t)size;
+    op->is_put = true;
     op->all_old = all_old;
-    op->rcc = consumed_mode(req);
+    op->rcc = pt_api_consumed_mode(req);
     call->op = op;
     call->apply = write_apply;
     return PT_PENDING;
@@ -355,12 +311,12 @@ int pt_op_delete_item(pt_call_t *call, const pt_json_t *req)
     if (pt_item_from_json(&call->arena, pt_param(req, "Key"), &key, &call->err)) return PT_ERR;
     if (return_values_mode(call, req, &all_old)) return PT_ERR;
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (key_param(call, t, &key, &hash, &range)) return PT_ERR;
+    if (pt_api_key_param(call, t, &key, &hash, &range)) return PT_ERR;
 
     write_op_t *op = pt_arena_calloc(&call->arena, sizeof *op);
-    op->key = encode_key(call, t, hash, range);
+    op->key = pt_item_key(&call->arena, t, hash, range);
     op->all_old = all_old;
-    op->rcc = consumed_mode(req);
+    op->rcc = pt_api_consumed_mode(req);
     call->op = op;
     call->apply = write_apply;
     return PT_PENDING;
@@ -406,28 +362,21 @@ int pt_op_get_item(pt_call_t *call, const pt_json_t *req)
     const pt_json_t *names = pt_param(req, "AttributesToGet");
     if (names && project_names(call, names, NULL)) return PT_ERR;
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (key_param(call, t, &key, &hash, &range)) return PT_ERR;
-    pt_slice_t k = encode_key(call, t, hash, range);
+    if (pt_api_key_param(call, t, &key, &hash, &range)) return PT_ERR;
+    pt_slice_t k = pt_item_key(&call->arena, t, hash, range);
     bool consistent = pt_param_bool(req, "ConsistentRead", false);
-    rcc_t rcc = consumed_mode(req);
+    rcc_t rcc = pt_api_consumed_mode(req);
 
-    /* The decoded item may point into the snapshot's pages: the response is
-     * written before the read transaction ends. */
     pt_txn_t *txn;
     if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
-    pt_slice_t v;
-    int rc = pt_get(txn, k, &v, &call->err);
-    pt_av_t item;
-    uint32_t size = 0;
-    bool found = false;
-    if (rc == PT_OK) {
-        size = stored_size(v);
-        if (decode_stored(call, v, &item)) goto fail;
-        found = true;
-        if (names) project_names(call, names, &item);
-    } else if (rc == PT_ERR) {
-        goto fail;
-    }
+    pt_stored_item_t stored;
+    int rc = pt_item_read(txn, &call->arena, k, &stored, &call->err);
+    pt_txn_abort(txn); /* the decoded item lives in the arena */
+    if (rc == PT_ERR) return PT_ERR;
+    bool found = rc == PT_OK;
+    pt_av_t item = found ? stored.item : (pt_av_t){0};
+    uint32_t size = found ? stored.size : 0;
+    if (found && names) project_names(call, names, &item);
 
     pt_jw_t w;
     pt_jw_init(&w, &call->out);
@@ -436,11 +385,7 @@ int pt_op_get_item(pt_call_t *call, const pt_json_t *req)
         pt_jw_keyz(&w, "Item");
         pt_item_write_json(&w, &item);
     }
-    write_consumed(&w, rcc, t, read_units(size, consistent), true);
+    pt_api_write_consumed(&w, rcc, t, pt_api_read_units(size, consistent), true);
     pt_jw_obj_end(&w);
-    pt_txn_abort(txn);
     return PT_OK;
-fail:
-    pt_txn_abort(txn);
-    return PT_ERR;
 }

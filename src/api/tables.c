@@ -213,7 +213,7 @@ static int create_apply(pt_call_t *call, pt_txn_t *txn)
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_jw_keyz(&w, "TableDescription");
-    pt_table_describe(call->engine, t, "ACTIVE", &w);
+    if (pt_table_describe(call->engine, txn, t, "ACTIVE", &w, &call->err)) return PT_ERR;
     pt_jw_obj_end(&w);
     return PT_OK;
 }
@@ -257,7 +257,11 @@ int pt_op_describe_table(pt_call_t *call, const pt_json_t *req)
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_jw_keyz(&w, "Table");
-    pt_table_describe(call->engine, t, "ACTIVE", &w);
+    pt_txn_t *txn;
+    if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
+    int rc = pt_table_describe(call->engine, txn, t, "ACTIVE", &w, &call->err);
+    pt_txn_abort(txn);
+    if (rc) return PT_ERR;
     pt_jw_obj_end(&w);
     return PT_OK;
 }
@@ -298,7 +302,7 @@ static int delete_apply(pt_call_t *call, pt_txn_t *txn)
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_jw_keyz(&w, "TableDescription");
-    pt_table_describe(call->engine, t, "DELETING", &w);
+    if (pt_table_describe(call->engine, txn, t, "DELETING", &w, &call->err)) return PT_ERR;
     pt_jw_obj_end(&w);
     if (pt_catalog_delete(call->engine, txn, t, &call->err)) {
         pt_buf_clear(&call->out);

@@ -64,19 +64,31 @@ int pt_av_type_from_name(const char *s, size_t len);
 /* Converts a wire AttributeValue ({"S":"x"}, {"M":{...}}, ...) with
  * DynamoDB's validation. On failure: PT_ERR with a ValidationException or
  * SerializationException as DynamoDB answers, e.g.
- *  - not exactly one type key / unknown type / wrong JSON kind:
+ *  - not exactly one known type key (unknown keys and JSON nulls are ignored):
  *    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
  *    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
  *  - "One or more parameter values were invalid: An string set  may not be empty"  (sic, DynamoDB's wording)
  *  - "One or more parameter values were invalid: Input collection [a, a] contains duplicates."
- *  - number errors from number.h; invalid base64 -> SerializationException
- *  - nesting beyond PT_AV_MAX_DEPTH.
- * `depth` is the current nesting level (0 for an attribute value at item level). */
+ *  - number errors from number.h; wrong JSON kind ({"S":5}: "NUMBER_VALUE cannot
+ *    be converted to String") and invalid base64 -> SerializationException
+ *  - nesting beyond PT_AV_MAX_DEPTH: "Nesting Levels have exceeded supported
+ *    limits: Attributes in the item have nested levels beyond supported limit"
+ *    (single-item operations prefix "1 validation error detected: "; that is
+ *    the caller's).
+ * Wrong JSON kinds and invalid base64 anywhere in the value are reported
+ * (SerializationException) before any ValidationException, as DynamoDB
+ * deserializes the whole request before validating it.
+ * `depth` is the current nesting level (0 for an attribute value at item
+ * level); a value at depth >= PT_AV_MAX_DEPTH is rejected.
+ * The result may point into `json`'s strings (S values, M names, N text that
+ * was already canonical): `json` must live at least as long as `out`. */
 int pt_av_from_json(pt_arena_t *arena, const pt_json_t *json, int depth, pt_av_t *out,
                     pt_error_t *err);
 
 /* Converts a wire item ({"attr": AttributeValue, ...}) into an M value,
- * members sorted. Same validation as pt_av_from_json. */
+ * members sorted (a repeated name: the last one wins, as in DynamoDB's JSON
+ * reader). Same validation and lifetime rule as pt_av_from_json. A NULL
+ * `json` or JSON null gives an empty item (callers check presence). */
 int pt_item_from_json(pt_arena_t *arena, const pt_json_t *json, pt_av_t *out, pt_error_t *err);
 
 /* Writes the wire JSON of a value / of an item (an M written as a plain
@@ -84,8 +96,8 @@ int pt_item_from_json(pt_arena_t *arena, const pt_json_t *json, pt_av_t *out, pt
 void pt_av_write_json(pt_jw_t *w, const pt_av_t *v);
 void pt_item_write_json(pt_jw_t *w, const pt_av_t *item);
 
-/* DynamoDB's size rules: S and B by byte length; N as roughly
- * (significant digits)/2 + 1 bytes; BOOL and NULL 1 byte; M and L 3 bytes
+/* DynamoDB's size rules: S and B by byte length; N as
+ * ceil(significant digits / 2) + 1 bytes; BOOL and NULL 1 byte; M and L 3 bytes
  * overhead plus 1 byte per element plus their contents and (for M) the
  * names; sets the sum of their members. Item size = sum over attributes of
  * name length + value size. */
@@ -101,8 +113,12 @@ bool pt_av_equal(const pt_av_t *a, const pt_av_t *b);
 /* ---- compact binary item form (what is stored) ----
  * A self-describing, versioned encoding: one leading format byte, then the
  * top-level attributes in name order, each as name + typed value, with
- * varint lengths. Decoding validates every length against the buffer, so a
- * corrupt value yields PT_ERR (InternalServerError), never a crash. */
+ * varint lengths (format in item_codec.c). `item` must keep the invariants
+ * above, as every tree built by this module does. Decoding validates every
+ * length, tag, ordering invariant and the nesting limit against the buffer,
+ * so a corrupt value yields PT_ERR (InternalServerError "corrupt item"),
+ * never a crash. The decoded tree lives in `arena` (it points into a copy of
+ * `data`), so `data` may go away once pt_item_decode returns. */
 void pt_item_encode(const pt_av_t *item, pt_buf_t *out);
 int pt_item_decode(pt_arena_t *arena, const void *data, size_t len, pt_av_t *out,
                    pt_error_t *err);

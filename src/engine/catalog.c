@@ -237,14 +237,33 @@ static void stats_key(pt_buf_t *b, uint32_t id)
     pt_buf_put_u32be(b, id);
 }
 
-int pt_catalog_save_stats(pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
+int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int64_t *bytes, pt_error_t *err)
 {
-    uint8_t v[16];
-    put_i64be(v, atomic_load(&t->item_count));
-    put_i64be(v + 8, atomic_load(&t->size_bytes));
     pt_buf_t k = PT_BUF_INIT;
     stats_key(&k, t->id);
-    int rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
+    pt_slice_t v;
+    int rc = pt_get(txn, pt_slice(k.data, k.len), &v, err);
+    pt_buf_free(&k);
+    *items = *bytes = 0;
+    if (rc == PT_NOTFOUND) return PT_OK;
+    if (rc) return rc;
+    if (v.len != 16) return pt_error_set(err, PT_E_INTERNAL, "corrupt statistics for table %s", t->name);
+    *items = get_i64be(v.data);
+    *bytes = get_i64be((const uint8_t *)v.data + 8);
+    return PT_OK;
+}
+
+int pt_catalog_add_stats(pt_txn_t *txn, const pt_table_t *t, int64_t items, int64_t bytes, pt_error_t *err)
+{
+    int64_t cur_items, cur_bytes;
+    int rc = pt_catalog_get_stats(txn, t, &cur_items, &cur_bytes, err);
+    if (rc) return rc;
+    uint8_t v[16];
+    put_i64be(v, cur_items + items);
+    put_i64be(v + 8, cur_bytes + bytes);
+    pt_buf_t k = PT_BUF_INIT;
+    stats_key(&k, t->id);
+    rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
     pt_buf_free(&k);
     return rc;
 }
@@ -262,7 +281,7 @@ int pt_catalog_load(pt_engine_t *e, pt_error_t *err)
     pt_catalog_t *c = &e->catalog;
     pt_txn_t *txn = NULL;
     pt_cursor_t *cur = NULL;
-    pt_buf_t prefix = PT_BUF_INIT, sk = PT_BUF_INIT;
+    pt_buf_t prefix = PT_BUF_INIT;
     int rc = pt_txn_begin(e->store, PT_TXN_READ, NULL, &txn, err);
     if (rc) return rc;
 
@@ -288,14 +307,6 @@ int pt_catalog_load(pt_engine_t *e, pt_error_t *err)
     while (rc == PT_OK && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
         pt_table_t *t;
         if ((rc = decode_def(v.data, v.len, &t, err))) goto done;
-        pt_buf_clear(&sk);
-        stats_key(&sk, t->id);
-        pt_slice_t sv;
-        int src = pt_get(txn, pt_slice(sk.data, sk.len), &sv, err);
-        if (src == PT_OK && sv.len == 16) {
-            atomic_store(&t->item_count, get_i64be(sv.data));
-            atomic_store(&t->size_bytes, get_i64be((const uint8_t *)sv.data + 8));
-        }
         insert_locked(c, t);
         rc = pt_cursor_next(cur, &k, &v, err);
     }
@@ -305,7 +316,6 @@ done:
     if (cur) pt_cursor_close(cur);
     pt_txn_abort(txn);
     pt_buf_free(&prefix);
-    pt_buf_free(&sk);
     return rc;
 }
 
@@ -347,7 +357,6 @@ int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *
     pt_buf_puts(&k, t->name);
     encode_def(t, &v);
     if ((rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err))) goto done;
-    if ((rc = pt_catalog_save_stats(txn, t, err))) goto done;
 
     pthread_rwlock_wrlock(&c->lock);
     c->next_id = t->id + 1;
@@ -421,8 +430,11 @@ static void write_key_schema(const pt_table_t *t, pt_jw_t *w)
     pt_jw_arr_end(w);
 }
 
-void pt_table_describe(pt_engine_t *e, const pt_table_t *t, const char *status, pt_jw_t *w)
+int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const char *status, pt_jw_t *w,
+                      pt_error_t *err)
 {
+    int64_t items, bytes;
+    if (pt_catalog_get_stats(txn, t, &items, &bytes, err)) return PT_ERR;
     pt_jw_obj_begin(w);
     pt_jw_keyz(w, "AttributeDefinitions");
     pt_jw_arr_begin(w);
@@ -443,8 +455,8 @@ void pt_table_describe(pt_engine_t *e, const pt_table_t *t, const char *status, 
     pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_int(w, t->pay_per_request ? 0 : t->rcu);
     pt_jw_keyz(w, "WriteCapacityUnits"); pt_jw_int(w, t->pay_per_request ? 0 : t->wcu);
     pt_jw_obj_end(w);
-    pt_jw_keyz(w, "TableSizeBytes"); pt_jw_int(w, atomic_load(&t->size_bytes));
-    pt_jw_keyz(w, "ItemCount"); pt_jw_int(w, atomic_load(&t->item_count));
+    pt_jw_keyz(w, "TableSizeBytes"); pt_jw_int(w, bytes);
+    pt_jw_keyz(w, "ItemCount"); pt_jw_int(w, items);
     char arn[512];
     snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%s", e->region, e->account_id, t->name);
     pt_jw_keyz(w, "TableArn"); pt_jw_strz(w, arn);
@@ -459,4 +471,5 @@ void pt_table_describe(pt_engine_t *e, const pt_table_t *t, const char *status, 
     }
     pt_jw_keyz(w, "DeletionProtectionEnabled"); pt_jw_bool(w, false);
     pt_jw_obj_end(w);
+    return PT_OK;
 }

@@ -43,8 +43,6 @@ typedef struct pt_table {
     bool pay_per_request;
     int64_t rcu, wcu;
     int64_t billing_changed_ms; /* LastUpdateToPayPerRequestDateTime */
-    atomic_llong item_count;
-    atomic_llong size_bytes;
 } pt_table_t;
 
 typedef struct pt_catalog {
@@ -82,12 +80,18 @@ int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *
 /* Writer thread only: deletes the table record, its statistics and every
  * item of the table, marks it deleted and drops the catalog's reference. */
 int pt_catalog_delete(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err);
-/* Writer thread only: persists item_count/size_bytes. */
-int pt_catalog_save_stats(pt_txn_t *txn, pt_table_t *t, pt_error_t *err);
+/* Adds to the table's ItemCount and TableSizeBytes inside `txn` (write
+ * transactions). The store is the only source of truth for statistics, so
+ * a rolled-back transaction can never leave them wrong. */
+int pt_catalog_add_stats(pt_txn_t *txn, const pt_table_t *t, int64_t items, int64_t bytes, pt_error_t *err);
+/* Reads the statistics as of `txn`'s snapshot. */
+int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int64_t *bytes, pt_error_t *err);
 
 pt_table_t *pt_table_new(void);
-/* Writes the TableDescription object for `t` with the given TableStatus. */
-void pt_table_describe(pt_engine_t *e, const pt_table_t *t, const char *status, pt_jw_t *w);
+/* Writes the TableDescription object for `t` with the given TableStatus;
+ * statistics are read in `txn` (read or write transaction). */
+int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const char *status, pt_jw_t *w,
+                      pt_error_t *err);
 
 int64_t pt_now_ms(void);
 

@@ -23,15 +23,23 @@
 #include "util/buf.h"
 
 #define PT_KEY_PREFIX_LEN 9     /* table id + index id + hash */
-#define PT_KEY_MAX_LEN 4096     /* pk <= 2048 bytes, sk <= 1024 bytes, escaped */
+/* Worst case: pk of 2048 bytes and sk of 1024 bytes, every byte 0x00 (escaped
+ * to two bytes), plus terminators. N encodings are at most 21 bytes. Note
+ * this is far above PT_STORE_MAX_KEY_LEN (511): callers must bound keys
+ * before storing them. */
+#define PT_KEY_MAX_LEN (PT_KEY_PREFIX_LEN + (2 * 2048 + 2) + (2 * 1024 + 2))
 
-/* Hash of the partition key value (type and bytes; N hashed by canonical text). */
+/* Hash of the partition key value (type and bytes; N hashed by canonical text).
+ * Stored in every key, so its values are part of the on-disk format. */
 uint32_t pt_key_hash(const pt_av_t *partition_key);
 
-/* Appends the encoding of one key value (type S, N or B) to out. */
+/* Appends the encoding of one key value (type S, N or B) to out. An N must
+ * hold valid number text (as av.c produces); other types are a caller bug. */
 void pt_key_encode_value(const pt_av_t *v, pt_buf_t *out);
 /* Decodes one key value of the given type from in; returns bytes consumed or
- * 0 if malformed. S/B bytes and N text are allocated from arena. */
+ * 0 if malformed, truncated or `type` is not S, N or B (never reads past
+ * in[len-1]). S/B bytes and N text are allocated from arena and followed by
+ * a NUL that `len` does not count; N text is canonical. */
 size_t pt_key_decode_value(pt_arena_t *arena, int type, const uint8_t *in, size_t len,
                            pt_av_t *out);
 

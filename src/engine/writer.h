@@ -50,7 +50,8 @@ int pt_writer_start(pt_store_t *store, pt_writer_rollback_fn on_rollback, void *
  * are completed with PT_ERR (InternalServerError "server is shutting down")
  * immediately, on the submitting thread, without apply(). */
 void pt_writer_submit(pt_writer_t *w, pt_write_job_t *job);
-/* Runs every queued job, commits, joins the thread, frees the writer. */
+/* Runs every queued job, commits, joins the thread, frees the writer.
+ * Not from apply() or complete() (it would wait for its own thread). */
 void pt_writer_stop(pt_writer_t *w);
 
 /* Counters since start, readable from any thread (for /metrics and tests):

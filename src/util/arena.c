@@ -104,11 +104,13 @@ void *pt_arena_memdup(pt_arena_t *a, const void *p, size_t n)
 
 char *pt_arena_sprintf(pt_arena_t *a, const char *fmt, ...)
 {
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0) n = 0;
+    if ((size_t)n < sizeof small) return pt_arena_strndup(a, small, (size_t)n);
     char *p = pt_arena_alloc(a, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);

@@ -48,15 +48,19 @@ void pt_buf_puts(pt_buf_t *b, const char *s) { pt_buf_append(b, s, strlen(s)); }
 
 void pt_buf_printf(pt_buf_t *b, const char *fmt, ...)
 {
+    /* Format into the spare capacity; grow and retry once if it did not fit. */
+    pt_buf_reserve(b, 128);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
-    if (n <= 0) return;
-    pt_buf_reserve(b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= b->cap - b->len) {
+        pt_buf_reserve(b, (size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }
 

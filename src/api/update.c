@@ -1,0 +1,4 @@
+/* Stub: UpdateItem not implemented yet (see docs/compatibility.md). */
+#include "api/api.h"
+
+int pt_op_update_item(pt_call_t *call, const pt_json_t *req) { return pt_api_not_implemented(call, "UpdateItem"); }

@@ -1,0 +1,41 @@
+/* Reading and writing items of a table, and everything derived from them.
+ *
+ * pt_item_write is the single place where an item changes: every operation
+ * (PutItem, UpdateItem, DeleteItem, batches, transactions, TTL expiry)
+ * writes through it, so what is derived from items — table statistics now;
+ * secondary index entries, the TTL expiry index and stream records as they
+ * land — is maintained in the same storage transaction as the item itself.
+ *
+ * Stored value layout: u32 BE DynamoDB item size, then the binary item
+ * (av.h). */
+#ifndef PT_ITEM_STORE_H
+#define PT_ITEM_STORE_H
+
+#include <stdint.h>
+
+#include "engine/av.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+/* The stored form of an item, with its size, in arena memory. */
+typedef struct pt_stored_item {
+    pt_av_t item;
+    uint32_t size;            /* DynamoDB item size (pt_item_size) */
+} pt_stored_item_t;
+
+/* Encodes the primary key of a table item into arena memory. */
+pt_slice_t pt_item_key(pt_arena_t *arena, const pt_table_t *t, const pt_av_t *hash, const pt_av_t *range);
+
+/* Reads the item stored under `key`. Returns PT_OK with *out filled (the item
+ * is copied into `arena`, independent of the transaction), PT_NOTFOUND, or
+ * PT_ERR. */
+int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_item_t *out, pt_error_t *err);
+
+/* Writes `new_item` (NULL: deletes) under `key`. `old` is the item currently
+ * stored (from pt_item_read in the same transaction) or NULL if none. Keeps
+ * the table's ItemCount/TableSizeBytes (and, later, its indexes) in step.
+ * Write-transaction (writer thread) only. */
+int pt_item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                  const pt_stored_item_t *new_item, pt_error_t *err);
+
+#endif

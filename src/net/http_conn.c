@@ -1,0 +1,804 @@
+/* One HTTP/1.1 connection: parsing (http-parser), routing to the engine,
+ * writing responses, keep-alive, pipelining, limits and timeouts.
+ *
+ * Life of a request. Reads land in the loop's shared buffer and are parsed
+ * in place; the parser copies only what outlives the read: the few headers
+ * we route on (into small fixed arrays) and the body (into one contiguous
+ * buffer, reserved up front when Content-Length is known). When a message
+ * completes the parser is paused, so at most one request per connection is
+ * in flight; bytes after it (pipelined requests) wait in `pending` and are
+ * parsed, in order, once the response has been written. While a response
+ * is pending, reading continues until `pending` holds PENDING_HIGH bytes,
+ * then stops: per-connection memory stays bounded (header limit, body
+ * limit, pending limit) and a client that floods pipelined requests only
+ * stalls itself.
+ *
+ * Responses are head (formatted into the connection) + body (the engine's
+ * buffer, or a constant), written with one uv_try_write; only a remainder
+ * goes through uv_write. So a request answered synchronously (every read)
+ * costs no allocation and no extra loop turn, and pipelined requests in one
+ * read are all answered within that read's callback.
+ *
+ * Engine calls: done() runs either inside pt_call_start (on this loop's
+ * thread: answered at once) or on the writer thread, which queues the
+ * connection for this loop (http_server.c). A call in flight holds a
+ * reference, so a connection closed by its peer meanwhile is freed only
+ * when the completion arrives. Connections are freed only from callbacks,
+ * never while a function up the stack still uses them.
+ *
+ * Routing follows what DynamoDB answers (as mhart/dynalite records it):
+ *  - GET/HEAD, any path: 200 "healthy: portico" (DynamoDB's health answer
+ *    names its endpoint; ours names the server).
+ *  - A method other than GET/HEAD/POST, or a POST whose non-empty body has
+ *    a Content-Type other than application/x-amz-json-1.0 or
+ *    application/json (parameters such as "; charset=utf-8" are ignored,
+ *    as is case): 404 with the body "<UnknownOperationException/>\n".
+ *    An empty body needs no Content-Type.
+ *  - X-Amz-Target missing, or not "DynamoDB_20120810.<Op>" with <Op> made
+ *    of letters and digits: 400 {"__type":"com.amazon.coral.service#
+ *    UnknownOperationException"}. Whether <Op> exists is the engine's call.
+ *  - Otherwise the engine answers (status and body are its own). JSON
+ *    responses carry Content-Type application/json when the request used
+ *    application/json, else application/x-amz-json-1.0 (as DynamoDB and
+ *    dynalite mirror it).
+ * HTTP-level failures close the connection after answering: malformed
+ * request 400, header block over 64 KiB 431, body over 16 MiB 413 with
+ * {"__type":"com.amazon.coral.service#RequestEntityTooLargeException",...}
+ * (sent as soon as a Content-Length announces it; "Expect: 100-continue" is
+ * honoured, so such clients never send the body).
+ *
+ * Closing after a response is "lingering": shut down our side, then read
+ * and discard until the peer closes or LINGER_MS pass, so a client still
+ * sending (say, the rest of a rejected 17 MiB body) receives our answer
+ * instead of a reset.
+ *
+ * Timeouts (one deadline per connection, checked by the worker's sweep):
+ * idle keep-alive connection: idle_timeout from the last response; a
+ * request: read_timeout from its first byte to its last (slow clients
+ * cannot hold a connection by trickling bytes); a response write stalled by
+ * a client that does not read: idle_timeout; lingering close: LINGER_MS.
+ * A request waiting for the engine has no deadline: the engine always
+ * answers.
+ *
+ * Shutdown (pt_conn_stop_all): a request being answered is finished and
+ * its response says "Connection: close"; a request already sent but not
+ * yet read, or half-way in, gets STOP_GRACE_MS to arrive and is answered
+ * the same way; idle connections close at once. */
+#include <http_parser.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "net/http_internal.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+/* Stop reading from a connection while this many received bytes wait. */
+#define PENDING_HIGH (128u * 1024u)
+/* Buffers bigger than this are freed between requests rather than kept. */
+#define BUF_KEEP_MAX (64u * 1024u)
+#define LINGER_MS 2000u
+/* At shutdown, how long a request already arriving may take to complete. */
+#define STOP_GRACE_MS 2000u
+
+enum phase {
+    PH_IDLE,    /* between requests */
+    PH_READING, /* a request has begun arriving */
+    PH_BUSY,    /* a request is being answered (engine or write) */
+    PH_LINGER,  /* final response sent; waiting for the peer to close */
+};
+
+enum watched_header { H_OTHER, H_TARGET, H_CTYPE, H_EXPECT };
+
+struct pt_conn {
+    uv_tcp_t tcp;
+    pt_worker_t *w;
+    pt_conn_t *prev, *next;   /* worker's open connections */
+    pt_conn_t *done_next;     /* worker's completion queue */
+    http_parser parser;
+    int refs;                 /* 1 while the handle is open, +1 per call in flight */
+    uint8_t phase;
+    bool closing;             /* uv_close issued */
+    bool eof;                 /* the peer will send nothing more */
+    bool read_stopped;
+    bool busy;                /* a response is being produced or written */
+    bool request_ready;       /* the parser completed a message (and paused) */
+    bool sync_done;           /* the engine answered inside pt_call_start */
+    bool close_after;         /* close once the current response is written */
+    bool head_only;           /* HEAD: no body bytes */
+    bool keep_alive;
+    bool http10;
+    bool reply_json;          /* request said application/json */
+    uint64_t deadline;        /* uv_now() ms; 0 = none */
+
+    /* The request being parsed. */
+    int reject_status;        /* set by a callback that refused the request */
+    bool in_value;            /* the last header callback was a value */
+    uint8_t cur_header;       /* watched_header of the current header */
+    bool target_seen;
+    size_t field_len;
+    size_t target_len, ctype_len, expect_len; /* may exceed the arrays: truncated */
+    char field[16];
+    char target[128];
+    char ctype[128];
+    char expect[16];
+    pt_buf_t body;
+    pt_buf_t pending;         /* received, not yet parsed (pipelining) */
+    size_t pending_off;
+
+    /* The response. */
+    pt_call_t *call;          /* reused for every request of the connection */
+    uv_write_t write_req;
+    uv_write_t continue_req;
+    uv_shutdown_t shutdown_req;
+    uv_buf_t out[2];
+    char head[PT_HTTP_HEAD_MAX];
+};
+
+static const char HEALTH_BODY[] = "healthy: portico";
+static const char UNKNOWN_XML[] = "<UnknownOperationException/>\n";
+static const char UNKNOWN_OP_JSON[] = "{\"__type\":\"com.amazon.coral.service#UnknownOperationException\"}";
+static const char TOO_LARGE_JSON[] =
+    "{\"__type\":\"com.amazon.coral.service#RequestEntityTooLargeException\","
+    "\"message\":\"Request size exceeds the limit of 16777216 bytes\"}";
+static const char INTERNAL_JSON[] =
+    "{\"__type\":\"com.amazonaws.dynamodb.v20120810#InternalServerError\","
+    "\"message\":\"Internal server error\"}";
+static const char BAD_REQUEST_TEXT[] = "Bad Request\n";
+static const char HEADERS_TOO_LARGE_TEXT[] = "Request Header Fields Too Large\n";
+static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+static const char TARGET_PREFIX[] = "DynamoDB_20120810.";
+
+#define CT_AMZ_JSON "application/x-amz-json-1.0"
+#define CT_JSON "application/json"
+
+static void conn_close(pt_conn_t *c);
+static void drain_pending(pt_conn_t *c);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+pt_conn_t **pt_conn_done_link(pt_conn_t *c) { return &c->done_next; }
+
+static const pt_http_options_t *opts_of(const pt_conn_t *c) { return &c->w->srv->opts; }
+
+static uint64_t now_ms(const pt_conn_t *c) { return uv_now(&c->w->loop); }
+
+/* ---- lifetime ---- */
+
+static void conn_unref(pt_conn_t *c)
+{
+    if (--c->refs > 0) return;
+    pt_worker_t *w = c->w;
+    pt_call_free(c->call);
+    pt_buf_free(&c->body);
+    pt_buf_free(&c->pending);
+    free(c);
+    w->live--;
+    pt_worker_conn_freed(w);
+}
+
+static void on_close(uv_handle_t *h) { conn_unref(h->data); }
+
+static void conn_close(pt_conn_t *c)
+{
+    if (c->closing) return;
+    c->closing = true;
+    pt_worker_t *w = c->w;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    w->nconns--;
+    uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+static void stop_reading(pt_conn_t *c)
+{
+    if (c->read_stopped) return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->read_stopped = true;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    /* Safe to share: libuv hands each read to on_read before the next
+     * allocation, and on_read never keeps a pointer into it. */
+    pt_conn_t *c = h->data;
+    buf->base = c->w->readbuf;
+    buf->len = sizeof c->w->readbuf;
+}
+
+static void start_reading(pt_conn_t *c)
+{
+    if (!c->read_stopped || c->eof || c->closing) return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) {
+        conn_close(c);
+        return;
+    }
+    c->read_stopped = false;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    if (status < 0) conn_close(req->data);
+}
+
+/* After the final response: FIN our side, discard input until the peer
+ * closes (see the file comment). */
+static void begin_close(pt_conn_t *c)
+{
+    c->phase = PH_LINGER;
+    c->deadline = now_ms(c) + LINGER_MS;
+    if (c->eof) {
+        conn_close(c);
+        return;
+    }
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown)) {
+        conn_close(c);
+        return;
+    }
+    start_reading(c);
+}
+
+/* ---- writing ---- */
+
+static void response_done(pt_conn_t *c)
+{
+    c->busy = false;
+    if (c->body.cap > BUF_KEEP_MAX)
+        pt_buf_free(&c->body);
+    else
+        pt_buf_clear(&c->body);
+    if (c->close_after || c->w->stopping) {
+        begin_close(c);
+        return;
+    }
+    c->phase = PH_IDLE;
+    c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    pt_conn_t *c = req->data;
+    if (status < 0) { /* includes UV_ECANCELED from conn_close */
+        conn_close(c);
+        return;
+    }
+    if (c->closing) return;
+    response_done(c);
+    drain_pending(c);
+}
+
+/* Writes c->out[0..nbufs): synchronously when the socket takes it all
+ * (then the response is done on return), else queues the rest. */
+static void write_out(pt_conn_t *c, unsigned nbufs)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < nbufs; i++) total += c->out[i].len;
+    int n = uv_try_write((uv_stream_t *)&c->tcp, c->out, nbufs);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) {
+        conn_close(c);
+        return;
+    }
+    if ((size_t)n == total) {
+        response_done(c);
+        return;
+    }
+    size_t skip = (size_t)n;
+    unsigned first = 0;
+    while (skip >= c->out[first].len) skip -= c->out[first++].len;
+    c->out[first].base += skip;
+    c->out[first].len -= skip;
+    c->write_req.data = c;
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, c->out + first, nbufs - first, on_write)) {
+        conn_close(c);
+        return;
+    }
+    /* A client that stops reading must not hold the connection forever. */
+    c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+}
+
+static void respond(pt_conn_t *c, int status, const char *content_type, const char *body,
+                    size_t len)
+{
+    if (c->closing) return;
+    pt_http_head_t h = {
+        .status = status,
+        .content_type = content_type,
+        .content_length = len,
+        .crc32 = (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)body, (uInt)len),
+        .close = c->close_after || c->w->stopping,
+        .keep_alive_10 = c->http10,
+    };
+    size_t hl = pt_http_format_head(c->w, &h, c->head);
+    c->out[0] = uv_buf_init(c->head, (unsigned)hl);
+    unsigned nbufs = 1;
+    if (len && !c->head_only) c->out[nbufs++] = uv_buf_init((char *)body, (unsigned)len);
+    write_out(c, nbufs);
+}
+
+static void on_continue_written(uv_write_t *req, int status)
+{
+    if (status < 0) conn_close(req->data);
+}
+
+static void send_continue(pt_conn_t *c)
+{
+    uv_buf_t b = uv_buf_init((char *)CONTINUE_100, sizeof CONTINUE_100 - 1);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0 || (size_t)n == b.len) return; /* errors surface on the next read/write */
+    b.base += n;
+    b.len -= (size_t)n;
+    c->continue_req.data = c;
+    /* Queued writes keep their order, so the response cannot overtake it. */
+    if (uv_write(&c->continue_req, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written))
+        conn_close(c);
+}
+
+/* Answers an HTTP-level failure and closes. */
+static void reject(pt_conn_t *c, int status)
+{
+    c->busy = true;
+    c->phase = PH_BUSY;
+    c->deadline = 0;
+    c->close_after = true;
+    c->head_only = false;
+    c->http10 = false;
+    if (status == 413)
+        respond(c, status, CT_AMZ_JSON, TOO_LARGE_JSON, sizeof TOO_LARGE_JSON - 1);
+    else if (status == 431)
+        respond(c, status, "text/plain", HEADERS_TOO_LARGE_TEXT, sizeof HEADERS_TOO_LARGE_TEXT - 1);
+    else
+        respond(c, 400, "text/plain", BAD_REQUEST_TEXT, sizeof BAD_REQUEST_TEXT - 1);
+}
+
+/* ---- engine calls ---- */
+
+static void call_respond(pt_conn_t *c)
+{
+    size_t len = 0;
+    const char *body = pt_call_response(c->call, &len);
+    if (!body) len = 0;
+    respond(c, pt_call_status(c->call), c->reply_json ? CT_JSON : CT_AMZ_JSON, body ? body : "",
+            len);
+}
+
+static void call_done(pt_call_t *call, void *userdata)
+{
+    pt_conn_t *c = userdata;
+    if (pt_worker_current() == c->w) {
+        /* Only possible inside pt_call_start: start_call answers. */
+        c->sync_done = true;
+        return;
+    }
+    pt_worker_post_completion(c->w, c);
+}
+
+void pt_conn_completed(pt_conn_t *c)
+{
+    if (!c->closing) {
+        call_respond(c);
+        if (!c->busy) drain_pending(c);
+    }
+    conn_unref(c); /* the call's reference; may free c */
+}
+
+static void start_call(pt_conn_t *c, const char *op, size_t op_len)
+{
+    if (!c->call && !(c->call = pt_call_new())) {
+        respond(c, 500, CT_AMZ_JSON, INTERNAL_JSON, sizeof INTERNAL_JSON - 1);
+        return;
+    }
+    c->refs++;
+    c->sync_done = false;
+    pt_call_start(c->w->srv->engine, c->call, op, op_len, c->body.data ? c->body.data : "",
+                  c->body.len, call_done, c);
+    if (c->sync_done) {
+        c->refs--; /* cannot reach 0: the open handle holds one */
+        call_respond(c);
+    }
+}
+
+/* ---- routing ---- */
+
+static bool ieq(const char *a, size_t alen, const char *lit)
+{
+    size_t n = strlen(lit);
+    return alen == n && strncasecmp(a, lit, n) == 0;
+}
+
+/* The media type of Content-Type (parameters and blanks stripped) is one
+ * of the two DynamoDB accepts. */
+static bool content_type_ok(pt_conn_t *c, bool *is_plain_json)
+{
+    size_t n = c->ctype_len < sizeof c->ctype ? c->ctype_len : sizeof c->ctype;
+    const char *semi = memchr(c->ctype, ';', n);
+    if (semi)
+        n = (size_t)(semi - c->ctype);
+    else if (c->ctype_len > sizeof c->ctype)
+        return false; /* truncated and no parameters: not one of ours */
+    while (n && (c->ctype[n - 1] == ' ' || c->ctype[n - 1] == '\t')) n--;
+    *is_plain_json = ieq(c->ctype, n, CT_JSON);
+    return *is_plain_json || ieq(c->ctype, n, CT_AMZ_JSON);
+}
+
+/* "DynamoDB_20120810.<Op>" -> Op; false when malformed. */
+static bool parse_target(pt_conn_t *c, const char **op, size_t *op_len)
+{
+    size_t pre = sizeof TARGET_PREFIX - 1;
+    size_t n = c->target_len;
+    if (!c->target_seen || n > sizeof c->target || n <= pre) return false;
+    while (n > pre && (c->target[n - 1] == ' ' || c->target[n - 1] == '\t')) n--;
+    if (n <= pre || memcmp(c->target, TARGET_PREFIX, pre) != 0) return false;
+    for (size_t i = pre; i < n; i++) {
+        char ch = c->target[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+            return false;
+    }
+    *op = c->target + pre;
+    *op_len = n - pre;
+    return true;
+}
+
+static void dispatch(pt_conn_t *c)
+{
+    c->busy = true;
+    c->phase = PH_BUSY;
+    c->deadline = 0;
+    c->close_after = !c->keep_alive || c->w->stopping;
+    c->head_only = c->parser.method == HTTP_HEAD;
+    c->reply_json = false;
+
+    switch (c->parser.method) {
+    case HTTP_GET:
+    case HTTP_HEAD:
+        respond(c, 200, "text/plain", HEALTH_BODY, sizeof HEALTH_BODY - 1);
+        return;
+    case HTTP_POST:
+        break;
+    default:
+        respond(c, 404, "text/xml", UNKNOWN_XML, sizeof UNKNOWN_XML - 1);
+        return;
+    }
+    bool plain_json = false;
+    bool ct_ok = content_type_ok(c, &plain_json);
+    if (c->body.len && !ct_ok) {
+        respond(c, 404, "text/xml", UNKNOWN_XML, sizeof UNKNOWN_XML - 1);
+        return;
+    }
+    c->reply_json = plain_json;
+    const char *op;
+    size_t op_len;
+    if (!parse_target(c, &op, &op_len)) {
+        respond(c, 400, plain_json ? CT_JSON : CT_AMZ_JSON, UNKNOWN_OP_JSON,
+                sizeof UNKNOWN_OP_JSON - 1);
+        return;
+    }
+    start_call(c, op, op_len);
+}
+
+/* ---- parsing ---- */
+
+static void append_bounded(char *dst, size_t cap, size_t *len, const char *at, size_t n)
+{
+    if (*len < cap) memcpy(dst + *len, at, n < cap - *len ? n : cap - *len);
+    *len += n; /* keeps counting past cap: callers detect truncation */
+}
+
+static int on_message_begin(http_parser *p)
+{
+    pt_conn_t *c = p->data;
+    c->phase = PH_READING;
+    c->deadline = now_ms(c) + opts_of(c)->read_timeout_ms;
+    if (c->w->stopping && c->deadline > c->w->stop_deadline) c->deadline = c->w->stop_deadline;
+    c->reject_status = 0;
+    c->in_value = true; /* the next field starts a new header */
+    c->cur_header = H_OTHER;
+    c->target_seen = false;
+    c->field_len = c->target_len = c->ctype_len = c->expect_len = 0;
+    pt_buf_clear(&c->body);
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+    pt_conn_t *c = p->data;
+    if (c->in_value) {
+        c->in_value = false;
+        c->field_len = 0;
+    }
+    append_bounded(c->field, sizeof c->field, &c->field_len, at, n);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+    pt_conn_t *c = p->data;
+    if (!c->in_value) {
+        /* First piece of this value: the field name is complete. A repeated
+         * header replaces the earlier one. */
+        c->in_value = true;
+        size_t fl = c->field_len;
+        if (ieq(c->field, fl, "x-amz-target")) {
+            c->cur_header = H_TARGET;
+            c->target_seen = true;
+            c->target_len = 0;
+        } else if (ieq(c->field, fl, "content-type")) {
+            c->cur_header = H_CTYPE;
+            c->ctype_len = 0;
+        } else if (ieq(c->field, fl, "expect")) {
+            c->cur_header = H_EXPECT;
+            c->expect_len = 0;
+        } else {
+            c->cur_header = H_OTHER;
+        }
+    }
+    switch (c->cur_header) {
+    case H_TARGET: append_bounded(c->target, sizeof c->target, &c->target_len, at, n); break;
+    case H_CTYPE: append_bounded(c->ctype, sizeof c->ctype, &c->ctype_len, at, n); break;
+    case H_EXPECT: append_bounded(c->expect, sizeof c->expect, &c->expect_len, at, n); break;
+    default: break;
+    }
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    pt_conn_t *c = p->data;
+    c->http10 = p->http_major == 1 && p->http_minor == 0;
+    if (p->http_major != 1) {
+        c->reject_status = 400;
+        return -1;
+    }
+    bool chunked = (p->flags & F_CHUNKED) != 0;
+    bool has_length = !chunked && p->content_length != ULLONG_MAX;
+    if (has_length) {
+        if (p->content_length > PT_HTTP_MAX_BODY_BYTES) {
+            c->reject_status = 413;
+            return -1; /* answer now: no point receiving the body */
+        }
+        /* Bounded by the check above; one allocation for the whole body. */
+        pt_buf_reserve(&c->body, (size_t)p->content_length);
+    }
+    size_t el = c->expect_len < sizeof c->expect ? c->expect_len : 0;
+    if (el && !c->http10 && (chunked || (has_length && p->content_length > 0)) &&
+        ieq(c->expect, el, "100-continue"))
+        send_continue(c);
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    pt_conn_t *c = p->data;
+    if (n > PT_HTTP_MAX_BODY_BYTES - c->body.len) { /* chunked bodies grow here */
+        c->reject_status = 413;
+        return -1;
+    }
+    pt_buf_append(&c->body, at, n);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    pt_conn_t *c = p->data;
+    /* Upgrade requests (WebSocket, h2c) are answered as plain requests; the
+     * connection cannot continue after them. */
+    c->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    c->request_ready = true;
+    http_parser_pause(p, 1); /* one request in flight: see the file comment */
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* Parses and answers requests from data until one must wait (engine or
+ * write), the connection closes, or data runs out. Returns the bytes
+ * consumed; the caller keeps the rest. */
+static size_t consume(pt_conn_t *c, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len && !c->busy && !c->closing && c->phase != PH_LINGER) {
+        size_t n = http_parser_execute(&c->parser, &parser_settings, data + off, len - off);
+        off += n;
+        if (c->closing) return len; /* a callback's write failed */
+        if (c->request_ready) {
+            c->request_ready = false;
+            http_parser_pause(&c->parser, 0);
+            dispatch(c);
+            continue;
+        }
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        if (e != HPE_OK) {
+            int status = c->reject_status ? c->reject_status
+                         : e == HPE_HEADER_OVERFLOW ? 431
+                                                    : 400;
+            reject(c, status);
+            return len;
+        }
+        if (n == 0) break; /* no progress without an error: never spin */
+    }
+    return off;
+}
+
+static void pending_append(pt_conn_t *c, const char *data, size_t n)
+{
+    if (c->pending_off) { /* compact: keep the unparsed bytes at the front */
+        size_t keep = c->pending.len - c->pending_off;
+        memmove(c->pending.data, c->pending.data + c->pending_off, keep);
+        c->pending.len = keep;
+        c->pending_off = 0;
+    }
+    pt_buf_append(&c->pending, data, n);
+}
+
+static void drain_pending(pt_conn_t *c)
+{
+    if (c->closing) return;
+    size_t avail = c->pending.len - c->pending_off;
+    if (avail) c->pending_off += consume(c, c->pending.data + c->pending_off, avail);
+    if (c->closing) return;
+    if (c->pending_off == c->pending.len) {
+        c->pending_off = 0;
+        if (c->pending.cap > BUF_KEEP_MAX)
+            pt_buf_free(&c->pending);
+        else
+            pt_buf_clear(&c->pending);
+    }
+    if (c->phase == PH_LINGER) return;
+    if (c->eof && !c->busy) {
+        /* The peer has finished sending and every complete request it sent
+         * has been answered; what is left cannot become a request. */
+        conn_close(c);
+        return;
+    }
+    if (c->pending.len - c->pending_off < PENDING_HIGH) start_reading(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    pt_conn_t *c = s->data;
+    if (c->closing) return;
+    if (nread < 0) {
+        if (nread != UV_EOF) {
+            conn_close(c); /* reset or error: nothing more can be sent either */
+            return;
+        }
+        c->eof = true;
+        stop_reading(c);
+        /* Half-closed peers still get the answer to a request in flight
+         * and to complete pipelined ones (drain_pending closes after). */
+        if (!c->busy) conn_close(c);
+        return;
+    }
+    if (nread == 0 || c->phase == PH_LINGER) return; /* lingering: discard */
+    size_t n = (size_t)nread;
+    if (c->pending.len == c->pending_off && !c->busy) {
+        size_t used = consume(c, buf->base, n);
+        if (used == n || c->closing || c->phase == PH_LINGER) return;
+        pending_append(c, buf->base + used, n - used);
+    } else {
+        pending_append(c, buf->base, n);
+        if (!c->busy) drain_pending(c);
+    }
+    if (!c->closing && c->pending.len - c->pending_off >= PENDING_HIGH) stop_reading(c);
+}
+
+/* ---- hooks for the worker ---- */
+
+/* Allocates a connection and links it into the worker; the caller attaches
+ * the socket. */
+static pt_conn_t *conn_new(pt_worker_t *w)
+{
+    pt_conn_t *c = calloc(1, sizeof *c);
+    if (!c) pt_oom();
+    c->w = w;
+    c->refs = 1;
+    c->read_stopped = true;
+    c->tcp.data = c;
+    uv_tcp_init(&w->loop, &c->tcp);
+    w->live++;
+    w->nconns++;
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    return c;
+}
+
+static void conn_begin(pt_conn_t *c)
+{
+    uv_tcp_nodelay(&c->tcp, 1);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    c->phase = PH_IDLE;
+    c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+    start_reading(c);
+}
+
+void pt_conn_on_connection(uv_stream_t *listener, int status)
+{
+    pt_worker_t *w = listener->data;
+    if (status < 0) return; /* e.g. EMFILE: libuv retries on the next event */
+    pt_conn_t *c = conn_new(w);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) || w->stopping ||
+        w->nconns > opts_of(c)->max_connections) {
+        conn_close(c); /* over the cap: refuse at once rather than queue */
+        return;
+    }
+    conn_begin(c);
+}
+
+void pt_conn_adopt(pt_worker_t *w, int fd)
+{
+    pt_conn_t *c = conn_new(w);
+    if (uv_tcp_open(&c->tcp, fd)) {
+        close(fd);
+        conn_close(c);
+        return;
+    }
+    conn_begin(c);
+}
+
+void pt_conn_sweep(pt_worker_t *w)
+{
+    uint64_t now = uv_now(&w->loop);
+    pt_conn_t *next;
+    for (pt_conn_t *c = w->conns; c; c = next) {
+        next = c->next;
+        if (c->deadline && now >= c->deadline) conn_close(c);
+    }
+}
+
+/* Bytes from the peer wait in the kernel (a request we have not read). */
+static bool has_unread_input(pt_conn_t *c)
+{
+    uv_os_fd_t fd;
+    char b;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd)) return false;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+void pt_conn_stop_all(pt_worker_t *w)
+{
+    uint64_t grace = uv_now(&w->loop) + STOP_GRACE_MS;
+    w->stop_deadline = grace;
+    pt_conn_t *next;
+    for (pt_conn_t *c = w->conns; c; c = next) {
+        next = c->next;
+        switch (c->phase) {
+        case PH_BUSY:
+            c->close_after = true; /* answered, then closed (response_done) */
+            break;
+        case PH_LINGER:
+            break; /* already closing; bounded by LINGER_MS */
+        case PH_READING:
+            /* A request is arriving: it gets a short grace to complete (and
+             * is then answered with "Connection: close"), not the whole
+             * read timeout. */
+            if (c->deadline > grace) c->deadline = grace;
+            break;
+        default:
+            /* Idle. A request the client already sent (still in the socket
+             * buffer) is answered; otherwise close now. */
+            if (has_unread_input(c))
+                c->deadline = grace;
+            else
+                conn_close(c);
+            break;
+        }
+    }
+}
