@@ -3,10 +3,10 @@
 # missing, so `make run`/`make test` work on a fresh Debian 12 machine.
 set -e
 PKGS="build-essential cmake pkg-config liblmdb-dev lmdb-utils libuv1-dev libhttp-parser-dev
-zlib1g-dev libssl-dev libcmocka-dev clang libclang-rt-14-dev python3 python3-boto3
+zlib1g-dev libssl-dev libyaml-dev libcmocka-dev clang libclang-rt-14-dev python3 python3-boto3
 python3-pytest awscli wrk nodejs npm curl"
 if [ "$1" = "--run-only" ]; then
-  PKGS="build-essential cmake pkg-config liblmdb-dev libuv1-dev libhttp-parser-dev zlib1g-dev libssl-dev"
+  PKGS="build-essential cmake pkg-config liblmdb-dev libuv1-dev libhttp-parser-dev zlib1g-dev libssl-dev libyaml-dev"
 fi
 missing=""
 for p in $PKGS; do

@@ -38,6 +38,8 @@ typedef struct pt_engine_options {
                                acknowledged writes may be lost on power loss) */
     const char *region;     /* for ARNs; default "us-east-1" */
     const char *account_id; /* for ARNs; default "000000000000" */
+    unsigned ttl_period_ms; /* how often the TTL sweeper looks for expired
+                               items; 0 = default (1000) */
 } pt_engine_options_t;
 
 /* Opens (creating if needed) the data directory and starts the writer.

@@ -1,6 +1,809 @@
-/* Stub: BatchGetItem, BatchWriteItem not implemented yet (see docs/compatibility.md). */
+/* BatchGetItem and BatchWriteItem.
+ *
+ * Validation follows DynamoDB's phases and order (dynalite's
+ * validations/batch*.js and actions/batch*.js, recorded against the
+ * service): Coral's type check (SerializationException), then Coral's
+ * constraints collected into one "N validation errors detected" message,
+ * then the operation's own checks over every table in request order
+ * (expression parameters, attribute values, item sizes, duplicate keys, the
+ * request-wide item count), and only then the tables themselves (existence,
+ * key schema). params.c has no notion of constraints on map keys and map
+ * values ("Map keys must satisfy constraint", "Map value must satisfy
+ * constraint"), which RequestItems needs, so the constraint phase of these
+ * two operations is written out here, in params.c's message format.
+ *
+ * BatchWriteItem is all or nothing: every request is validated on the
+ * calling thread, then ONE write job applies every put and delete in the
+ * same (nested) transaction, so the batch commits together or not at all,
+ * and UnprocessedItems is always empty. The job holds no table references:
+ * apply() looks each table up again on the writer thread (where the catalog
+ * cannot change under it) and fails with ResourceNotFoundException if the
+ * table was deleted, or deleted and re-created, since validation.
+ *
+ * BatchGetItem reads every key in ONE read transaction on the calling
+ * thread, so all items come from one consistent snapshot. The response
+ * carries at most PT_BATCH_GET_MAX_BYTES of item data (DynamoDB's 16 MB
+ * limit, measured as DynamoDB item size after projection); the keys whose
+ * items do not fit are returned in UnprocessedKeys with the table's read
+ * parameters, ready to be sent again. Items are returned in request order
+ * (DynamoDB promises no order). */
 #include "api/api.h"
+#include "api/params.h"
+#include "engine/av.h"
+#include "engine/expr.h"
+#include "engine/item_store.h"
 
-int pt_op_batch_get_item(pt_call_t *call, const pt_json_t *req) { return pt_api_not_implemented(call, "BatchGetItem"); }
+#include <stdio.h>
+#include <string.h>
 
-int pt_op_batch_write_item(pt_call_t *call, const pt_json_t *req) { return pt_api_not_implemented(call, "BatchWriteItem"); }
+#define PT_BATCH_GET_MAX_KEYS 100
+#define PT_BATCH_WRITE_MAX_REQUESTS 25
+#define PT_BATCH_GET_MAX_BYTES (16u * 1024 * 1024)
+
+static const char *const return_consumed[] = {"INDEXES", "TOTAL", "NONE", NULL};
+static const char *const return_metrics[] = {"SIZE", "NONE", NULL};
+
+#define NOT_MATCH "The provided key element does not match the schema"
+#define NOT_ONE_REQUEST \
+    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+#define PARAMETERIZED_CAST                                                                                  \
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class "            \
+    "java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are " \
+    "in module java.base of loader 'bootstrap')"
+
+/* ---- phase 1 schemas (JSON kinds only: no constraints, no enums) ---- */
+
+static const pt_param_t string_param = {.name = "member", .type = PT_P_STRING};
+static const pt_param_t attrs_param = {.name = "member", .type = PT_P_ATTRS};
+
+static const pt_param_t get_top_types[] = {
+    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING},
+    {.name = "RequestItems", .type = PT_P_MAP, .struct_name = "KeysAndAttributes"},
+    {0},
+};
+static const pt_param_t keys_and_attributes_types[] = {
+    {.name = "Keys", .type = PT_P_LIST, .elem = &attrs_param},
+    {.name = "AttributesToGet", .type = PT_P_LIST, .elem = &string_param},
+    {.name = "ConsistentRead", .type = PT_P_BOOL},
+    {.name = "ProjectionExpression", .type = PT_P_STRING},
+    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String", .elem = &string_param},
+    {0},
+};
+
+static const pt_param_t write_top_types[] = {
+    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING},
+    {.name = "ReturnItemCollectionMetrics", .type = PT_P_STRING},
+    {.name = "RequestItems", .type = PT_P_MAP,
+     .struct_name = "java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>"},
+    {0},
+};
+static const pt_param_t delete_request_types[] = {
+    {.name = "Key", .type = PT_P_ATTRS},
+    {0},
+};
+static const pt_param_t put_request_types[] = {
+    {.name = "Item", .type = PT_P_ATTRS},
+    {0},
+};
+static const pt_param_t write_request_types[] = {
+    {.name = "DeleteRequest", .type = PT_P_FSTRUCT, .struct_name = "DeleteRequest", .members = delete_request_types},
+    {.name = "PutRequest", .type = PT_P_FSTRUCT, .struct_name = "PutRequest", .members = put_request_types},
+    {0},
+};
+
+static int serialization(pt_call_t *call, const char *msg)
+{
+    return pt_error_set(&call->err, PT_E_SERIALIZATION, "%s", msg);
+}
+
+/* A member of RequestItems is ignored when JSON null (Coral drops nulls)
+ * or when a later member has the same table name (Jackson's map keeps the
+ * last value). */
+static bool table_entry_skipped(const pt_json_t *items, uint32_t i)
+{
+    const pt_json_member_t *m = &items->u.members[i];
+    if (m->value.type == PT_JSON_NULL) return true;
+    for (uint32_t j = i + 1; j < items->len; j++)
+        if (items->u.members[j].key_len == m->key_len && !memcmp(items->u.members[j].key, m->key, m->key_len))
+            return true;
+    return false;
+}
+
+/* ---- phase 2: Coral's constraints, in params.c's message format ---- */
+
+#define MAX_ERRORS 10
+#define MAX_VALUE_CHARS 200
+
+typedef struct constraints {
+    pt_arena_t *arena;
+    const char *msgs[MAX_ERRORS];
+    int n;
+} constraints_t;
+
+static void render(const pt_json_t *v, pt_buf_t *b)
+{
+    switch (v->type) {
+    case PT_JSON_STRING:
+    case PT_JSON_NUMBER: pt_buf_append(b, v->u.str, v->len); break;
+    case PT_JSON_TRUE: pt_buf_puts(b, "true"); break;
+    case PT_JSON_FALSE: pt_buf_puts(b, "false"); break;
+    case PT_JSON_NULL: pt_buf_puts(b, "null"); break;
+    case PT_JSON_ARRAY:
+        pt_buf_putc(b, '[');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i) pt_buf_puts(b, ", ");
+            render(&v->u.elems[i], b);
+        }
+        pt_buf_putc(b, ']');
+        break;
+    case PT_JSON_OBJECT:
+        pt_buf_putc(b, '{');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i) pt_buf_puts(b, ", ");
+            pt_buf_append(b, v->u.members[i].key, v->u.members[i].key_len);
+            pt_buf_putc(b, '=');
+            render(&v->u.members[i].value, b);
+        }
+        pt_buf_putc(b, '}');
+        break;
+    }
+}
+
+static void violation(constraints_t *c, const pt_json_t *v, const char *path, const char *constraint)
+{
+    if (c->n >= MAX_ERRORS) return;
+    pt_buf_t b = PT_BUF_INIT;
+    pt_buf_puts(&b, "Value ");
+    if (!v) {
+        pt_buf_puts(&b, "null");
+    } else {
+        /* Error messages are bounded (pt_error_t); a whole RequestItems
+         * map would crowd out the path and constraint, which are what
+         * clients match on, so a long rendering is cut short. */
+        pt_buf_t value = PT_BUF_INIT;
+        render(v, &value);
+        pt_buf_putc(&b, '\'');
+        if (value.len > MAX_VALUE_CHARS) {
+            pt_buf_append(&b, value.data, MAX_VALUE_CHARS);
+            pt_buf_puts(&b, "...");
+        } else {
+            pt_buf_append(&b, value.data, value.len);
+        }
+        pt_buf_putc(&b, '\'');
+        pt_buf_free(&value);
+    }
+    pt_buf_printf(&b, " at '%s' failed to satisfy constraint: %s", path, constraint);
+    c->msgs[c->n++] = pt_arena_strndup(c->arena, b.data, b.len);
+    pt_buf_free(&b);
+}
+
+/* Java String.length(): UTF-16 code units of a UTF-8 string. */
+static int64_t java_length(const char *s, uint32_t len)
+{
+    int64_t n = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xC0) != 0x80) n += ch >= 0xF0 ? 2 : 1;
+    }
+    return n;
+}
+
+static bool table_name_chars_ok(const char *s, uint32_t len)
+{
+    if (!len) return false;
+    for (uint32_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '.' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void check_enum(constraints_t *c, const pt_json_t *req, const char *name, const char *path,
+                       const char *const *allowed, const char *constraint)
+{
+    const pt_json_t *v = pt_param(req, name);
+    if (!v || v->type != PT_JSON_STRING) return;
+    for (const char *const *e = allowed; *e; e++)
+        if (strlen(*e) == v->len && !memcmp(*e, v->u.str, v->len)) return;
+    violation(c, v, path, constraint);
+}
+
+static void check_length(constraints_t *c, const pt_json_t *v, const char *path, int64_t min, int64_t max)
+{
+    char m[96];
+    if (v->len < min) {
+        snprintf(m, sizeof m, "Member must have length greater than or equal to %lld", (long long)min);
+        violation(c, v, path, m);
+    }
+    if (v->len > max) {
+        snprintf(m, sizeof m, "Member must have length less than or equal to %lld", (long long)max);
+        violation(c, v, path, m);
+    }
+}
+
+/* RequestItems itself: not null, at least one table, table names valid
+ * (one message per bad name), and for BatchWriteItem 1..25 requests per
+ * table (one message per table out of range). */
+static void check_request_items(constraints_t *c, const pt_json_t *items, bool is_write)
+{
+    if (!items || items->type != PT_JSON_OBJECT) {
+        violation(c, NULL, "requestItems", "Member must not be null");
+        return;
+    }
+    if (items->len < 1)
+        violation(c, items, "requestItems", "Member must have length greater than or equal to 1");
+    for (uint32_t i = 0; i < items->len; i++) {
+        const pt_json_member_t *m = &items->u.members[i];
+        int64_t n = java_length(m->key, m->key_len);
+        if (n > 255 || n < 3 || !table_name_chars_ok(m->key, m->key_len))
+            violation(c, items, "requestItems",
+                      "Map keys must satisfy constraint: [Member must have length less than or equal to 255, "
+                      "Member must have length greater than or equal to 3, Member must satisfy regular "
+                      "expression pattern: [a-zA-Z0-9_.-]+]");
+    }
+    if (!is_write) return;
+    for (uint32_t i = 0; i < items->len; i++) {
+        const pt_json_t *v = &items->u.members[i].value;
+        if (v->type == PT_JSON_ARRAY && v->len >= 1 && v->len <= PT_BATCH_WRITE_MAX_REQUESTS) continue;
+        violation(c, items, "requestItems",
+                  "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
+                  "Member must have length greater than or equal to 1]");
+    }
+}
+
+static int constraints_result(pt_call_t *call, constraints_t *c)
+{
+    if (!c->n) return PT_OK;
+    pt_buf_t b = PT_BUF_INIT;
+    pt_buf_printf(&b, "%d validation error%s detected: ", c->n, c->n > 1 ? "s" : "");
+    for (int i = 0; i < c->n; i++) {
+        if (i) pt_buf_puts(&b, "; ");
+        pt_buf_puts(&b, c->msgs[i]);
+    }
+    pt_buf_putc(&b, 0);
+    pt_error_set(&call->err, PT_E_VALIDATION, "%s", b.data);
+    pt_buf_free(&b);
+    return PT_ERR;
+}
+
+/* ---- shared output ---- */
+
+/* One element of the ConsumedCapacity list (the same members as the
+ * single-item operations' ConsumedCapacity object). */
+static void write_capacity_entry(pt_jw_t *w, rcc_t mode, const char *table, double units, bool is_read)
+{
+    const char *kind = is_read ? "ReadCapacityUnits" : "WriteCapacityUnits";
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "TableName");
+    pt_jw_strz(w, table);
+    pt_jw_keyz(w, "CapacityUnits");
+    pt_jw_double(w, units);
+    pt_jw_keyz(w, kind);
+    pt_jw_double(w, units);
+    if (mode == RCC_INDEXES) {
+        pt_jw_keyz(w, "Table");
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "CapacityUnits");
+        pt_jw_double(w, units);
+        pt_jw_keyz(w, kind);
+        pt_jw_double(w, units);
+        pt_jw_obj_end(w);
+    }
+    pt_jw_obj_end(w);
+}
+
+/* ======================= BatchGetItem ======================= */
+
+typedef struct get_table {
+    const pt_json_member_t *entry; /* RequestItems member: name + KeysAndAttributes */
+    const pt_json_t *keys_json;    /* Keys (array) */
+    pt_av_t *keys;                 /* converted keys, keys_json->len of them */
+    const pt_json_t *attributes_to_get;
+    pt_expr_t *projection;         /* ProjectionExpression, or NULL */
+    bool consistent;
+    pt_table_t *table;             /* reference taken, released by the handler */
+    pt_slice_t *encoded;           /* storage key of each key */
+} get_table_t;
+
+static int get_phase1(pt_call_t *call, const pt_json_t *req)
+{
+    if (pt_params_check(&call->arena, req, get_top_types, &call->err)) return PT_ERR;
+    const pt_json_t *items = pt_param(req, "RequestItems");
+    if (!items) return PT_OK;
+    for (uint32_t i = 0; i < items->len; i++) {
+        const pt_json_t *v = &items->u.members[i].value;
+        if (v->type == PT_JSON_NULL) continue;
+        if (v->type == PT_JSON_ARRAY)
+            return serialization(call, "Unrecognized collection type class com.amazonaws.dynamodb.v20120810."
+                                       "KeysAndAttributes");
+        if (v->type != PT_JSON_OBJECT) return serialization(call, "Unexpected value type in payload");
+        /* Keys is a List of ParameterizedMap: Coral's reflection fails on a
+         * scalar element with this (sic) message. */
+        const pt_json_t *keys = pt_param(v, "Keys");
+        if (keys && keys->type == PT_JSON_ARRAY)
+            for (uint32_t k = 0; k < keys->len; k++) {
+                pt_json_type_t t = keys->u.elems[k].type;
+                if (t == PT_JSON_STRING || t == PT_JSON_NUMBER || t == PT_JSON_TRUE || t == PT_JSON_FALSE)
+                    return serialization(call, PARAMETERIZED_CAST);
+            }
+        if (pt_params_check(&call->arena, v, keys_and_attributes_types, &call->err)) return PT_ERR;
+    }
+    return PT_OK;
+}
+
+static int get_phase2(pt_call_t *call, const pt_json_t *req)
+{
+    constraints_t c = {.arena = &call->arena};
+    check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", return_consumed,
+               "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+    const pt_json_t *items = pt_param(req, "RequestItems");
+    check_request_items(&c, items, false);
+    for (uint32_t i = 0; items && i < items->len; i++) {
+        const pt_json_member_t *m = &items->u.members[i];
+        const pt_json_t *keys = m->value.type == PT_JSON_OBJECT ? pt_param(&m->value, "Keys") : NULL;
+        const char *path = pt_arena_sprintf(&call->arena, "requestItems.%s.member.keys", m->key);
+        if (!keys) violation(&c, NULL, path, "Member must not be null");
+        else check_length(&c, keys, path, 1, PT_BATCH_GET_MAX_KEYS);
+        const pt_json_t *names = m->value.type == PT_JSON_OBJECT ? pt_param(&m->value, "AttributesToGet") : NULL;
+        if (names)
+            check_length(&c, names, pt_arena_sprintf(&call->arena, "requestItems.%s.member.attributesToGet", m->key),
+                         1, 255);
+    }
+    return constraints_result(call, &c);
+}
+
+static bool same_string(const pt_json_t *a, const pt_json_t *b)
+{
+    return a->len == b->len && !memcmp(a->u.str, b->u.str, a->len);
+}
+
+/* The operation's own checks for one table (dynalite validations/
+ * batchGetItem.js custom): expression parameters, AttributesToGet
+ * duplicates, the projection, then each key's values, duplicate keys and the
+ * request-wide key count. */
+static int get_table_custom(pt_call_t *call, get_table_t *gt, uint32_t *nkeys)
+{
+    const pt_json_t *kaa = &gt->entry->value;
+    const pt_json_t *projection = pt_param(kaa, "ProjectionExpression");
+    const pt_json_t *names = pt_param(kaa, "AttributesToGet");
+    const pt_json_t *attr_names = pt_param(kaa, "ExpressionAttributeNames");
+
+    if (projection && names)
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            "Can not use both expression and non-expression parameters in the same request: "
+                            "Non-expression parameters: {AttributesToGet} Expression parameters: "
+                            "{ProjectionExpression}");
+    if (attr_names && !projection)
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            "ExpressionAttributeNames can only be specified when using expressions");
+    if (names)
+        for (uint32_t i = 0; i < names->len; i++)
+            for (uint32_t j = i + 1; j < names->len; j++)
+                if (same_string(&names->u.elems[i], &names->u.elems[j]))
+                    return pt_error_set(&call->err, PT_E_VALIDATION,
+                                        "One or more parameter values were invalid: Duplicate value in attribute "
+                                        "name: %s",
+                                        names->u.elems[j].u.str);
+    gt->attributes_to_get = names;
+    if (projection) {
+        pt_expr_ctx_t *ctx;
+        if (pt_expr_ctx_new(&call->arena, attr_names, NULL, &ctx, &call->err)) return PT_ERR;
+        if (pt_expr_parse(ctx, PT_EXPR_PROJECTION, projection->u.str, projection->len, &gt->projection,
+                          &call->err))
+            return PT_ERR;
+        if (pt_expr_ctx_check_unused(ctx, &call->err)) return PT_ERR;
+    }
+    gt->consistent = pt_param_bool(kaa, "ConsistentRead", false);
+
+    const pt_json_t *keys = gt->keys_json;
+    gt->keys = pt_arena_calloc(&call->arena, sizeof *gt->keys * (keys->len ? keys->len : 1));
+    for (uint32_t k = 0; k < keys->len; k++) {
+        if (pt_item_from_json(&call->arena, &keys->u.elems[k], &gt->keys[k], &call->err)) return PT_ERR;
+        for (uint32_t j = 0; j < k; j++)
+            if (pt_av_equal(&gt->keys[j], &gt->keys[k]))
+                return pt_error_set(&call->err, PT_E_VALIDATION, "Provided list of item keys contains duplicates");
+        if (++*nkeys > PT_BATCH_GET_MAX_KEYS)
+            return pt_error_set(&call->err, PT_E_VALIDATION, "Too many items requested for the BatchGetItem call");
+    }
+    return PT_OK;
+}
+
+/* AttributesToGet: keeps only the named top-level attributes. */
+static void project_names(const pt_json_t *names, pt_av_t *item)
+{
+    uint32_t kept = 0;
+    for (uint32_t m = 0; m < item->len; m++) {
+        const pt_av_member_t *mem = &item->u.members[m];
+        for (uint32_t i = 0; i < names->len; i++) {
+            if (names->u.elems[i].len == mem->name_len && !memcmp(names->u.elems[i].u.str, mem->name, mem->name_len)) {
+                item->u.members[kept++] = *mem;
+                break;
+            }
+        }
+    }
+    item->len = kept;
+}
+
+/* The read parameters of a table, repeated with its UnprocessedKeys so the
+ * client can send the entry back as it is. */
+static void write_unprocessed_params(pt_jw_t *w, const pt_json_t *kaa)
+{
+    static const char *const carried[] = {"AttributesToGet", "ConsistentRead", "ProjectionExpression",
+                                          "ExpressionAttributeNames", NULL};
+    for (const char *const *p = carried; *p; p++) {
+        const pt_json_t *v = pt_param(kaa, *p);
+        if (!v) continue;
+        pt_jw_keyz(w, *p);
+        if (v->type == PT_JSON_STRING && !strcmp(*p, "ConsistentRead")) pt_jw_bool(w, pt_json_truthy(v));
+        else pt_jw_value(w, v);
+    }
+}
+
+typedef struct get_result {
+    pt_av_t *items;        /* found items (projected), in request order */
+    uint32_t nitems;
+    uint32_t *unprocessed; /* indexes into the table's keys */
+    uint32_t nunprocessed;
+    double units;
+} get_result_t;
+
+static int get_read(pt_call_t *call, get_table_t *tables, uint32_t ntables, get_result_t *res)
+{
+    pt_txn_t *txn;
+    uint64_t total = 0;
+    if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
+    for (uint32_t i = 0; i < ntables; i++) {
+        get_table_t *gt = &tables[i];
+        get_result_t *r = &res[i];
+        uint32_t n = gt->keys_json->len;
+        r->items = pt_arena_calloc(&call->arena, sizeof *r->items * (n ? n : 1));
+        r->unprocessed = pt_arena_calloc(&call->arena, sizeof *r->unprocessed * (n ? n : 1));
+        for (uint32_t k = 0; k < n; k++) {
+            pt_stored_item_t stored;
+            int rc = pt_item_read(txn, &call->arena, gt->encoded[k], &stored, &call->err);
+            if (rc == PT_ERR) {
+                pt_txn_abort(txn);
+                return PT_ERR;
+            }
+            if (rc == PT_NOTFOUND) {
+                /* a miss still costs the minimum read */
+                r->units += pt_api_read_units(0, gt->consistent);
+                continue;
+            }
+            pt_av_t item = stored.item;
+            size_t size = stored.size;
+            if (gt->projection) {
+                pt_av_t projected;
+                if (pt_expr_project(&call->arena, gt->projection, &stored.item, &projected)) {
+                    pt_txn_abort(txn);
+                    return pt_error_set(&call->err, PT_E_INTERNAL, "projection failed");
+                }
+                item = projected;
+                size = pt_item_size(&item);
+            } else if (gt->attributes_to_get) {
+                project_names(gt->attributes_to_get, &item);
+                size = pt_item_size(&item);
+            }
+            if (total + size > PT_BATCH_GET_MAX_BYTES) {
+                /* DynamoDB's 16 MB response limit: the client retries these */
+                r->unprocessed[r->nunprocessed++] = k;
+                continue;
+            }
+            total += size;
+            r->items[r->nitems++] = item;
+            r->units += pt_api_read_units(stored.size, gt->consistent);
+        }
+    }
+    pt_txn_abort(txn); /* read only; decoded items live in the arena */
+    return PT_OK;
+}
+
+static int batch_get(pt_call_t *call, const pt_json_t *req, get_table_t *tables, uint32_t *ntables_out)
+{
+    if (get_phase1(call, req)) return PT_ERR;
+    if (get_phase2(call, req)) return PT_ERR;
+
+    const pt_json_t *items = pt_param(req, "RequestItems");
+    get_table_t *tabs = tables;
+    uint32_t ntables = 0, nkeys = 0;
+    for (uint32_t i = 0; i < items->len; i++) {
+        if (table_entry_skipped(items, i)) continue;
+        get_table_t *gt = &tabs[ntables++];
+        gt->entry = &items->u.members[i];
+        gt->keys_json = pt_param(&gt->entry->value, "Keys");
+        if (get_table_custom(call, gt, &nkeys)) return PT_ERR;
+    }
+    /* Only now the tables, in request order (dynalite actions/batchGetItem.js). */
+    for (uint32_t i = 0; i < ntables; i++) {
+        get_table_t *gt = &tabs[i];
+        gt->table = pt_catalog_get(call->engine, gt->entry->key, gt->entry->key_len);
+        *ntables_out = i + 1; /* references to release */
+        if (!gt->table) return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
+        uint32_t n = gt->keys_json->len;
+        gt->encoded = pt_arena_calloc(&call->arena, sizeof *gt->encoded * (n ? n : 1));
+        for (uint32_t k = 0; k < n; k++) {
+            const pt_av_t *hash = NULL, *range = NULL;
+            if (pt_api_key_param(call, gt->table, &gt->keys[k], &hash, &range)) return PT_ERR;
+            gt->encoded[k] = pt_item_key(&call->arena, gt->table, hash, range);
+        }
+    }
+
+    get_result_t *res = pt_arena_calloc(&call->arena, sizeof *res * (ntables ? ntables : 1));
+    if (get_read(call, tabs, ntables, res)) return PT_ERR;
+
+    rcc_t rcc = pt_api_consumed_mode(req);
+    pt_jw_t w;
+    pt_jw_init(&w, &call->out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "Responses");
+    pt_jw_obj_begin(&w);
+    for (uint32_t i = 0; i < ntables; i++) {
+        pt_jw_key(&w, tabs[i].entry->key, tabs[i].entry->key_len);
+        pt_jw_arr_begin(&w);
+        for (uint32_t k = 0; k < res[i].nitems; k++) pt_item_write_json(&w, &res[i].items[k]);
+        pt_jw_arr_end(&w);
+    }
+    pt_jw_obj_end(&w);
+    pt_jw_keyz(&w, "UnprocessedKeys");
+    pt_jw_obj_begin(&w);
+    for (uint32_t i = 0; i < ntables; i++) {
+        if (!res[i].nunprocessed) continue;
+        pt_jw_key(&w, tabs[i].entry->key, tabs[i].entry->key_len);
+        pt_jw_obj_begin(&w);
+        pt_jw_keyz(&w, "Keys");
+        pt_jw_arr_begin(&w);
+        for (uint32_t k = 0; k < res[i].nunprocessed; k++)
+            pt_item_write_json(&w, &tabs[i].keys[res[i].unprocessed[k]]);
+        pt_jw_arr_end(&w);
+        write_unprocessed_params(&w, &tabs[i].entry->value);
+        pt_jw_obj_end(&w);
+    }
+    pt_jw_obj_end(&w);
+    if (rcc != RCC_NONE) {
+        pt_jw_keyz(&w, "ConsumedCapacity");
+        pt_jw_arr_begin(&w);
+        for (uint32_t i = 0; i < ntables; i++)
+            write_capacity_entry(&w, rcc, tabs[i].table->name, res[i].units, true);
+        pt_jw_arr_end(&w);
+    }
+    pt_jw_obj_end(&w);
+    return PT_OK;
+}
+
+int pt_op_batch_get_item(pt_call_t *call, const pt_json_t *req)
+{
+    const pt_json_t *items = pt_json_get(req, "RequestItems");
+    uint32_t cap = items && items->type == PT_JSON_OBJECT && items->len ? items->len : 1;
+    get_table_t *tables = pt_arena_calloc(&call->arena, sizeof *tables * cap);
+    uint32_t referenced = 0;
+    int rc = batch_get(call, req, tables, &referenced);
+    for (uint32_t i = 0; i < referenced; i++)
+        if (tables[i].table) pt_table_release(tables[i].table);
+    return rc;
+}
+
+/* ======================= BatchWriteItem ======================= */
+
+typedef struct write_req {
+    pt_slice_t key;
+    pt_stored_item_t item; /* the new item (puts) */
+    bool is_put;
+} write_req_t;
+
+typedef struct write_table {
+    const char *name;
+    uint32_t name_len;
+    uint32_t id;           /* the table validated against (key encodings use it) */
+    write_req_t *reqs;
+    uint32_t nreqs;
+    const pt_json_t *json; /* the table's request list */
+} write_table_t;
+
+typedef struct write_op {
+    write_table_t *tables;
+    uint32_t ntables;
+    rcc_t rcc;
+} write_op_t;
+
+static int write_phase1(pt_call_t *call, const pt_json_t *req)
+{
+    if (pt_params_check(&call->arena, req, write_top_types, &call->err)) return PT_ERR;
+    const pt_json_t *items = pt_param(req, "RequestItems");
+    if (!items) return PT_OK;
+    for (uint32_t i = 0; i < items->len; i++) {
+        const pt_json_t *list = &items->u.members[i].value;
+        if (list->type == PT_JSON_NULL) continue;
+        if (list->type == PT_JSON_OBJECT) return serialization(call, "Start of structure or map found where not expected");
+        if (list->type != PT_JSON_ARRAY) return serialization(call, PARAMETERIZED_CAST);
+        for (uint32_t r = 0; r < list->len; r++) {
+            const pt_json_t *wr = &list->u.elems[r];
+            if (wr->type == PT_JSON_NULL) continue;
+            if (wr->type == PT_JSON_ARRAY)
+                return serialization(call, "Unrecognized collection type class com.amazonaws.dynamodb.v20120810."
+                                           "WriteRequest");
+            if (wr->type != PT_JSON_OBJECT) return serialization(call, "Unexpected value type in payload");
+            if (pt_params_check(&call->arena, wr, write_request_types, &call->err)) return PT_ERR;
+        }
+    }
+    return PT_OK;
+}
+
+static int write_phase2(pt_call_t *call, const pt_json_t *req)
+{
+    constraints_t c = {.arena = &call->arena};
+    check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", return_consumed,
+               "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+    check_enum(&c, req, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", return_metrics,
+               "Member must satisfy enum value set: [SIZE, NONE]");
+    const pt_json_t *items = pt_param(req, "RequestItems");
+    check_request_items(&c, items, true);
+    for (uint32_t i = 0; items && i < items->len; i++) {
+        const pt_json_member_t *m = &items->u.members[i];
+        if (m->value.type != PT_JSON_ARRAY) continue;
+        for (uint32_t r = 0; r < m->value.len; r++) {
+            const pt_json_t *wr = &m->value.u.elems[r];
+            if (wr->type != PT_JSON_OBJECT) continue;
+            const pt_json_t *del = pt_param(wr, "DeleteRequest");
+            if (del && !pt_param(del, "Key"))
+                violation(&c, NULL,
+                          pt_arena_sprintf(&call->arena, "requestItems.%s.member.%u.member.deleteRequest.key", m->key,
+                                           r + 1),
+                          "Member must not be null");
+            const pt_json_t *put = pt_param(wr, "PutRequest");
+            if (put && !pt_param(put, "Item"))
+                violation(&c, NULL,
+                          pt_arena_sprintf(&call->arena, "requestItems.%s.member.%u.member.putRequest.item", m->key,
+                                           r + 1),
+                          "Member must not be null");
+        }
+    }
+    return constraints_result(call, &c);
+}
+
+/* The operation's own checks for one table (dynalite validations/
+ * batchWriteItem.js custom): each request is exactly one of PutRequest /
+ * DeleteRequest, attribute values are valid, items fit in 400 KB, and the
+ * whole call holds at most 25 requests. */
+static int write_table_custom(pt_call_t *call, write_table_t *wt, uint32_t *nreqs)
+{
+    const pt_json_t *list = wt->json;
+    for (uint32_t r = 0; r < list->len; r++) {
+        const pt_json_t *wr = &list->u.elems[r];
+        const pt_json_t *del = wr->type == PT_JSON_OBJECT ? pt_param(wr, "DeleteRequest") : NULL;
+        const pt_json_t *put = wr->type == PT_JSON_OBJECT ? pt_param(wr, "PutRequest") : NULL;
+        /* (sic) DynamoDB reuses its AttributeValue union message for the
+         * WriteRequest union */
+        if (!del == !put) return pt_error_set(&call->err, PT_E_VALIDATION, NOT_ONE_REQUEST);
+    }
+    wt->reqs = pt_arena_calloc(&call->arena, sizeof *wt->reqs * (list->len ? list->len : 1));
+    for (uint32_t r = 0; r < list->len; r++) {
+        const pt_json_t *wr = &list->u.elems[r];
+        const pt_json_t *put = pt_param(wr, "PutRequest");
+        write_req_t *q = &wt->reqs[wt->nreqs++];
+        if (++*nreqs > PT_BATCH_WRITE_MAX_REQUESTS)
+            return pt_error_set(&call->err, PT_E_VALIDATION, "Too many items requested for the BatchWriteItem call");
+        q->is_put = put != NULL;
+        const pt_json_t *attrs = put ? pt_param(put, "Item") : pt_param(pt_param(wr, "DeleteRequest"), "Key");
+        if (pt_item_from_json(&call->arena, attrs, &q->item.item, &call->err)) return PT_ERR;
+        if (put) {
+            size_t size = pt_item_size(&q->item.item);
+            if (size > PT_ITEM_MAX_SIZE)
+                return pt_error_set(&call->err, PT_E_VALIDATION, "Item size has exceeded the maximum allowed size");
+            q->item.size = (uint32_t)size;
+        }
+    }
+    return PT_OK;
+}
+
+/* Key checks against the table's schema, then duplicates (a put and a
+ * delete of the same key are duplicates too). */
+static int write_table_keys(pt_call_t *call, pt_table_t *t, write_table_t *wt)
+{
+    wt->id = t->id;
+    for (uint32_t r = 0; r < wt->nreqs; r++) {
+        write_req_t *q = &wt->reqs[r];
+        const pt_av_t *hash = NULL, *range = NULL;
+        if (q->is_put) {
+            if (pt_api_item_key(call, t, &q->item.item, &hash, &range)) {
+                /* DynamoDB words a put's missing or mistyped key like a
+                 * bad Key parameter in a batch (dynalite actions/batchWriteItem.js) */
+                if (strstr(call->err.message, "Missing the key") || strstr(call->err.message, "Type mismatch for key"))
+                    pt_error_set(&call->err, PT_E_VALIDATION, NOT_MATCH);
+                return PT_ERR;
+            }
+        } else if (pt_api_key_param(call, t, &q->item.item, &hash, &range)) {
+            return PT_ERR;
+        }
+        q->key = pt_item_key(&call->arena, t, hash, range);
+        for (uint32_t j = 0; j < r; j++)
+            if (wt->reqs[j].key.len == q->key.len && !memcmp(wt->reqs[j].key.data, q->key.data, q->key.len))
+                return pt_error_set(&call->err, PT_E_VALIDATION, "Provided list of item keys contains duplicates");
+    }
+    return PT_OK;
+}
+
+/* Writer thread: every put and delete of the batch, in this one nested
+ * transaction (a failure rolls all of them back). */
+static int write_apply(pt_call_t *call, pt_txn_t *txn)
+{
+    write_op_t *op = call->op;
+    double *units = pt_arena_calloc(&call->arena, sizeof *units * (op->ntables ? op->ntables : 1));
+    for (uint32_t i = 0; i < op->ntables; i++) {
+        write_table_t *wt = &op->tables[i];
+        pt_table_t *t = pt_catalog_get(call->engine, wt->name, wt->name_len);
+        if (!t || t->id != wt->id || atomic_load(&t->deleted)) {
+            if (t) pt_table_release(t);
+            return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
+        }
+        int rc = PT_OK;
+        for (uint32_t r = 0; r < wt->nreqs && rc == PT_OK; r++) {
+            write_req_t *q = &wt->reqs[r];
+            pt_stored_item_t old;
+            int found = pt_item_read(txn, &call->arena, q->key, &old, &call->err);
+            if (found == PT_ERR) {
+                rc = PT_ERR;
+                break;
+            }
+            const pt_stored_item_t *prev = found == PT_OK ? &old : NULL;
+            if (!prev && !q->is_put) {
+                units[i] += pt_api_write_units(0);
+                continue;
+            }
+            rc = pt_item_write(txn, t, q->key, prev, q->is_put ? &q->item : NULL, &call->err);
+            uint32_t old_size = prev ? old.size : 0;
+            uint32_t billed = q->is_put && q->item.size > old_size ? q->item.size : old_size;
+            units[i] += pt_api_write_units(billed);
+        }
+        pt_table_release(t);
+        if (rc != PT_OK) return PT_ERR;
+    }
+
+    pt_jw_t w;
+    pt_jw_init(&w, &call->out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "UnprocessedItems");
+    pt_jw_obj_begin(&w);
+    pt_jw_obj_end(&w);
+    if (op->rcc != RCC_NONE) {
+        pt_jw_keyz(&w, "ConsumedCapacity");
+        pt_jw_arr_begin(&w);
+        for (uint32_t i = 0; i < op->ntables; i++) write_capacity_entry(&w, op->rcc, op->tables[i].name, units[i], false);
+        pt_jw_arr_end(&w);
+    }
+    pt_jw_obj_end(&w);
+    return PT_OK;
+}
+
+int pt_op_batch_write_item(pt_call_t *call, const pt_json_t *req)
+{
+    if (write_phase1(call, req)) return PT_ERR;
+    if (write_phase2(call, req)) return PT_ERR;
+
+    const pt_json_t *items = pt_param(req, "RequestItems");
+    write_op_t *op = pt_arena_calloc(&call->arena, sizeof *op);
+    op->tables = pt_arena_calloc(&call->arena, sizeof *op->tables * items->len);
+    uint32_t nreqs = 0;
+    for (uint32_t i = 0; i < items->len; i++) {
+        if (table_entry_skipped(items, i)) continue;
+        write_table_t *wt = &op->tables[op->ntables++];
+        wt->name = items->u.members[i].key;
+        wt->name_len = items->u.members[i].key_len;
+        wt->json = &items->u.members[i].value;
+        if (write_table_custom(call, wt, &nreqs)) return PT_ERR;
+    }
+    /* Only now the tables, in request order (dynalite actions/batchWriteItem.js). */
+    for (uint32_t i = 0; i < op->ntables; i++) {
+        write_table_t *wt = &op->tables[i];
+        pt_table_t *t = pt_catalog_get(call->engine, wt->name, wt->name_len);
+        if (!t) return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
+        int rc = write_table_keys(call, t, wt);
+        pt_table_release(t);
+        if (rc) return PT_ERR;
+    }
+    op->rcc = pt_api_consumed_mode(req);
+    call->op = op;
+    call->apply = write_apply;
+    return PT_PENDING;
+}

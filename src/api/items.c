@@ -1,4 +1,6 @@
-/* Item operations: PutItem, GetItem, DeleteItem.
+/* Item operations: PutItem, GetItem, DeleteItem, and the prepared
+ * single-item write they share with UpdateItem, BatchWriteItem and
+ * TransactWriteItems (item_ops.h).
  *
  * Stored value layout: u32 BE DynamoDB item size (so statistics and
  * capacity need no decode of the old item) followed by the binary item
@@ -7,8 +9,10 @@
  * its key schema. Reads run on the caller's thread in a read transaction;
  * writes run in the writer's batch (api.h). */
 #include "api/api.h"
+#include "api/item_ops.h"
 #include "api/params.h"
 #include "engine/av.h"
+#include "engine/expr.h"
 #include "engine/item_store.h"
 #include "engine/key.h"
 
@@ -133,22 +137,6 @@ double pt_api_read_units(size_t size, bool consistent)
     return consistent ? u : u / 2;
 }
 
-/* Rejects parameters that belong to the expression language (issue 3) and
- * expression maps supplied without any expression, with DynamoDB's message. */
-static int check_expression_params(pt_call_t *call, const pt_json_t *req, const char *const *unsupported)
-{
-    for (const char *const *p = unsupported; *p; p++)
-        if (pt_param(req, *p))
-            return pt_error_set(&call->err, PT_E_VALIDATION, "Portico does not support %s yet", *p);
-    if (pt_param(req, "ExpressionAttributeNames"))
-        return pt_error_set(&call->err, PT_E_VALIDATION,
-                            "ExpressionAttributeNames can only be specified when using expressions");
-    if (pt_param(req, "ExpressionAttributeValues"))
-        return pt_error_set(&call->err, PT_E_VALIDATION,
-                            "ExpressionAttributeValues can only be specified when using expressions");
-    return PT_OK;
-}
-
 static int check_key_size(pt_call_t *call, const pt_av_t *v, bool is_hash)
 {
     if (v->type == PT_AV_N) return PT_OK;
@@ -219,148 +207,332 @@ int pt_api_key_param(pt_call_t *call, const pt_table_t *t, const pt_av_t *key, c
     return PT_OK;
 }
 
-static int return_values_mode(pt_call_t *call, const pt_json_t *req, bool *all_old)
+
+/* ---- expression parameters ---- */
+
+static bool listed(const pt_json_t *req, const char *const *names, pt_buf_t *out)
 {
-    uint32_t n;
-    const char *s = pt_param_str(req, "ReturnValues", &n);
-    *all_old = s && n == 7 && !memcmp(s, "ALL_OLD", 7);
-    if (s && !*all_old && !(n == 4 && !memcmp(s, "NONE", 4)))
-        return pt_error_set(&call->err, PT_E_VALIDATION, "ReturnValues can only be ALL_OLD or NONE");
+    bool any = false;
+    for (const char *const *p = names; p && *p; p++) {
+        if (!pt_param(req, *p)) continue;
+        if (any) pt_buf_append(out, ", ", 2);
+        pt_buf_puts(out, *p);
+        any = true;
+    }
+    return any;
+}
+
+int pt_api_check_expression_params(pt_call_t *call, const pt_json_t *req, const char *const *expressions,
+                                   const char *const *legacy)
+{
+    pt_buf_t ex = PT_BUF_INIT, lg = PT_BUF_INIT;
+    int rc = PT_OK;
+    bool has_expr = listed(req, expressions, &ex);
+    if (has_expr && listed(req, legacy, &lg)) {
+        rc = pt_error_set(&call->err, PT_E_VALIDATION,
+                          "Can not use both expression and non-expression parameters in the same request: "
+                          "Non-expression parameters: {%.*s} Expression parameters: {%.*s}",
+                          (int)lg.len, lg.data, (int)ex.len, ex.data);
+        goto done;
+    }
+    if (!has_expr && pt_param(req, "ExpressionAttributeNames")) {
+        rc = pt_error_set(&call->err, PT_E_VALIDATION,
+                          "ExpressionAttributeNames can only be specified when using expressions");
+        goto done;
+    }
+    /* Values need an expression other than a projection. */
+    pt_buf_t vals = PT_BUF_INIT;
+    uint32_t nvals = 0;
+    bool any_val_expr = false;
+    for (const char *const *p = expressions; *p; p++) {
+        if (!strcmp(*p, "ProjectionExpression")) continue;
+        if (nvals++) pt_buf_puts(&vals, " and ");
+        pt_buf_puts(&vals, *p);
+        if (pt_param(req, *p)) any_val_expr = true;
+    }
+    if (nvals && !any_val_expr && pt_param(req, "ExpressionAttributeValues"))
+        rc = pt_error_set(&call->err, PT_E_VALIDATION,
+                          "ExpressionAttributeValues can only be specified when using expressions: %.*s %s null",
+                          (int)vals.len, vals.data, nvals > 1 ? "are" : "is");
+    pt_buf_free(&vals);
+done:
+    pt_buf_free(&ex);
+    pt_buf_free(&lg);
+    return rc;
+}
+
+static int parse_param_expr(pt_call_t *call, pt_expr_ctx_t *ctx, const pt_json_t *req, const char *name,
+                            pt_expr_kind_t kind, const pt_expr_t **out)
+{
+    uint32_t len;
+    const char *text = pt_param_str(req, name, &len);
+    if (!text) return PT_OK;
+    pt_expr_t *e;
+    if (pt_expr_parse(ctx, kind, text, len, &e, &call->err)) return PT_ERR;
+    *out = e;
     return PT_OK;
 }
 
-/* ---- PutItem ---- */
+/* ---- prepared single-item writes (item_ops.h) ---- */
 
-typedef struct write_op {
-    pt_slice_t key;
-    pt_stored_item_t item;  /* the new item (PutItem) */
-    bool is_put;
-    bool all_old;
+static pt_return_values_t return_values_of(const pt_json_t *req)
+{
+    static const struct {
+        const char *name;
+        pt_return_values_t rv;
+    } map[] = {{"ALL_OLD", PT_RV_ALL_OLD}, {"UPDATED_OLD", PT_RV_UPDATED_OLD}, {"ALL_NEW", PT_RV_ALL_NEW},
+               {"UPDATED_NEW", PT_RV_UPDATED_NEW}};
+    uint32_t n;
+    const char *s = pt_param_str(req, "ReturnValues", &n);
+    for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].name) == n && !memcmp(map[i].name, s, n)) return map[i].rv;
+    return PT_RV_NONE;
+}
+
+int pt_item_op_prepare(pt_call_t *call, const pt_json_t *req, pt_item_op_kind_t kind, pt_item_op_t *op)
+{
+    static const char *const cond_expr[] = {"ConditionExpression", NULL};
+    static const char *const cond_legacy[] = {"Expected", NULL};
+    static const char *const update_expr[] = {"UpdateExpression", "ConditionExpression", NULL};
+    static const char *const update_legacy[] = {"AttributeUpdates", "Expected", NULL};
+    static const char *const none[] = {NULL};
+    pt_arena_t *arena = &call->arena;
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+
+    if (pt_api_check_expression_params(call, req, kind == PT_ITEM_UPDATE ? update_expr : cond_expr,
+                                       kind == PT_ITEM_UPDATE ? update_legacy
+                                       : kind == PT_ITEM_CHECK ? none
+                                                               : cond_legacy))
+        return PT_ERR;
+    op->return_values = return_values_of(req);
+    if (kind == PT_ITEM_PUT) {
+        if (pt_item_from_json(arena, pt_param(req, "Item"), &op->item.item, &call->err)) return PT_ERR;
+        if (op->return_values != PT_RV_NONE && op->return_values != PT_RV_ALL_OLD)
+            return pt_error_set(&call->err, PT_E_VALIDATION, "ReturnValues can only be ALL_OLD or NONE");
+        size_t size = pt_item_size(&op->item.item);
+        if (size > PT_ITEM_MAX_SIZE)
+            return pt_error_set(&call->err, PT_E_VALIDATION, "Item size has exceeded the maximum allowed size");
+        op->item.size = (uint32_t)size;
+        op->key_item = op->item.item;
+    } else {
+        if (pt_item_from_json(arena, pt_param(req, "Key"), &op->key_item, &call->err)) return PT_ERR;
+        if (kind == PT_ITEM_DELETE && op->return_values != PT_RV_NONE && op->return_values != PT_RV_ALL_OLD)
+            return pt_error_set(&call->err, PT_E_VALIDATION, "ReturnValues can only be ALL_OLD or NONE");
+    }
+
+    pt_expr_ctx_t *legacy_ctx;
+    if (pt_expr_ctx_new(arena, NULL, NULL, &legacy_ctx, &call->err)) return PT_ERR;
+    const pt_json_t *updates = pt_param(req, "AttributeUpdates");
+    if (kind == PT_ITEM_UPDATE && updates) {
+        pt_expr_t *u;
+        if (pt_expr_from_attribute_updates(legacy_ctx, updates, &u, &call->err)) return PT_ERR;
+        op->update = u;
+    }
+    const pt_json_t *expected = pt_param(req, "Expected");
+    if (expected && kind != PT_ITEM_CHECK) {
+        pt_expr_t *c;
+        if (pt_expr_from_expected(legacy_ctx, expected, pt_param(req, "ConditionalOperator"), &c, &call->err))
+            return PT_ERR;
+        op->condition = c;
+    }
+
+    pt_expr_ctx_t *ctx;
+    if (pt_expr_ctx_new(arena, pt_param(req, "ExpressionAttributeNames"), pt_param(req, "ExpressionAttributeValues"),
+                        &ctx, &call->err))
+        return PT_ERR;
+    if (kind == PT_ITEM_UPDATE && parse_param_expr(call, ctx, req, "UpdateExpression", PT_EXPR_UPDATE, &op->update))
+        return PT_ERR;
+    if (parse_param_expr(call, ctx, req, "ConditionExpression", PT_EXPR_CONDITION, &op->condition)) return PT_ERR;
+    if (pt_expr_ctx_check_unused(ctx, &call->err)) return PT_ERR;
+
+    uint32_t n;
+    const char *s = pt_param_str(req, "ReturnValuesOnConditionCheckFailure", &n);
+    op->return_old_on_failure = s && n == 7 && !memcmp(s, "ALL_OLD", 7);
+    return PT_OK;
+}
+
+int pt_item_op_bind(pt_call_t *call, const pt_table_t *t, pt_item_op_t *op)
+{
+    const pt_av_t *hash = NULL, *range = NULL;
+    if (op->kind == PT_ITEM_PUT) {
+        if (pt_api_item_key(call, t, &op->item.item, &hash, &range)) return PT_ERR;
+    } else {
+        if (pt_api_key_param(call, t, &op->key_item, &hash, &range)) return PT_ERR;
+    }
+    if (op->kind == PT_ITEM_UPDATE && op->update) {
+        const char *keys[2] = {t->hash.name, t->range.name};
+        for (int i = 0; i < 2; i++)
+            if (keys[i] && pt_expr_references(op->update, keys[i], strlen(keys[i]), NULL))
+                return pt_error_set(&call->err, PT_E_VALIDATION,
+                                    "One or more parameter values were invalid: Cannot update attribute %s. This "
+                                    "attribute is part of the key",
+                                    keys[i]);
+    }
+    op->table = t;
+    op->key = pt_item_key(&call->arena, t, hash, range);
+    return PT_OK;
+}
+
+static int conditional_failed(pt_arena_t *arena, const pt_item_op_t *op, const pt_item_op_result_t *res,
+                              pt_error_t *err)
+{
+    pt_error_set(err, PT_E_CONDITIONAL, "The conditional request failed");
+    if (op->return_old_on_failure && res->had_old) {
+        pt_buf_t b = PT_BUF_INIT;
+        pt_buf_puts(&b, ",\"Item\":");
+        pt_jw_t w;
+        pt_jw_init(&w, &b);
+        pt_item_write_json(&w, &res->old.item);
+        err->extra_json = pt_arena_memdup(arena, b.data, b.len);
+        err->extra_json_len = b.len;
+        pt_buf_free(&b);
+    }
+    return PT_ERR;
+}
+
+int pt_item_op_apply(pt_arena_t *arena, pt_txn_t *txn, pt_table_t *t, const pt_item_op_t *op,
+                     pt_item_op_result_t *res, pt_error_t *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = pt_item_read(txn, arena, op->key, &res->old, err);
+    if (rc == PT_ERR) return rc;
+    res->had_old = rc == PT_OK;
+    if (op->condition) {
+        bool ok;
+        if (pt_expr_eval(op->condition, res->had_old ? &res->old.item : NULL, &ok, err)) return PT_ERR;
+        if (!ok) return conditional_failed(arena, op, res, err);
+    }
+    switch (op->kind) {
+    case PT_ITEM_PUT:
+        res->new_item = op->item;
+        res->has_new = true;
+        break;
+    case PT_ITEM_UPDATE: {
+        const pt_av_t *base = res->had_old ? &res->old.item : &op->key_item;
+        pt_av_t updated = *base;
+        if (op->update && pt_expr_apply_update(arena, op->update, base, &updated, err)) return PT_ERR;
+        size_t size = pt_item_size(&updated);
+        if (size > PT_ITEM_MAX_SIZE)
+            return pt_error_set(err, PT_E_VALIDATION, "Item size to update has exceeded the maximum allowed size");
+        res->new_item.item = updated;
+        res->new_item.size = (uint32_t)size;
+        res->has_new = true;
+        break;
+    }
+    case PT_ITEM_DELETE:
+    case PT_ITEM_CHECK: break;
+    }
+    if (op->kind == PT_ITEM_CHECK || (op->kind == PT_ITEM_DELETE && !res->had_old)) return PT_OK;
+    return pt_item_write(txn, t, op->key, res->had_old ? &res->old : NULL, res->has_new ? &res->new_item : NULL,
+                         err);
+}
+
+void pt_item_op_write_attributes(pt_jw_t *w, pt_arena_t *arena, const pt_item_op_t *op,
+                                 const pt_item_op_result_t *res)
+{
+    pt_av_t out;
+    switch (op->return_values) {
+    case PT_RV_NONE: return;
+    case PT_RV_ALL_OLD:
+        if (!res->had_old) return;
+        out = res->old.item;
+        break;
+    case PT_RV_ALL_NEW:
+        if (!res->has_new) return;
+        out = res->new_item.item;
+        break;
+    case PT_RV_UPDATED_OLD:
+    case PT_RV_UPDATED_NEW: {
+        bool old = op->return_values == PT_RV_UPDATED_OLD;
+        if (old ? !res->had_old : !res->has_new) return;
+        const pt_av_t *src = old ? &res->old.item : &res->new_item.item;
+        if (!op->update) return;
+        pt_expr_project_updated(arena, op->update, src, &out);
+        break;
+    }
+    default: return;
+    }
+    if (!out.len) return;
+    pt_jw_keyz(w, "Attributes");
+    pt_item_write_json(w, &out);
+}
+
+/* ---- PutItem / DeleteItem ---- */
+
+typedef struct write_call {
+    pt_item_op_t op;
     rcc_t rcc;
-} write_op_t;
+} write_call_t;
 
 static int write_apply(pt_call_t *call, pt_txn_t *txn)
 {
-    write_op_t *op = call->op;
+    write_call_t *wc = call->op;
     pt_table_t *t = call->table;
     if (atomic_load(&t->deleted)) return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
-
-    pt_stored_item_t old;
-    int rc = pt_item_read(txn, &call->arena, op->key, &old, &call->err);
-    if (rc == PT_ERR) return rc;
-    bool had_old = rc == PT_OK;
-    if (pt_item_write(txn, t, op->key, had_old ? &old : NULL, op->is_put ? &op->item : NULL, &call->err))
-        return PT_ERR;
+    pt_item_op_result_t res;
+    if (pt_item_op_apply(&call->arena, txn, t, &wc->op, &res, &call->err)) return PT_ERR;
 
     pt_jw_t w;
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
-    if (had_old && op->all_old) {
-        pt_jw_keyz(&w, "Attributes");
-        pt_item_write_json(&w, &old.item);
-    }
-    uint32_t old_size = had_old ? old.size : 0;
-    uint32_t billed = op->is_put && op->item.size > old_size ? op->item.size : old_size;
-    pt_api_write_consumed(&w, op->rcc, t, pt_api_write_units(billed), false);
+    pt_item_op_write_attributes(&w, &call->arena, &wc->op, &res);
+    uint32_t old_size = res.had_old ? res.old.size : 0;
+    uint32_t new_size = res.has_new ? res.new_item.size : 0;
+    pt_api_write_consumed(&w, wc->rcc, t, pt_api_write_units(new_size > old_size ? new_size : old_size), false);
     pt_jw_obj_end(&w);
     return PT_OK;
 }
 
-int pt_op_put_item(pt_call_t *call, const pt_json_t *req)
+int pt_api_single_write(pt_call_t *call, const pt_json_t *req, const pt_param_t *schema, pt_item_op_kind_t kind)
 {
-    static const char *const unsupported[] = {"ConditionExpression", "Expected", NULL};
-    pt_av_t item;
-    bool all_old;
     pt_table_t *t;
-    const pt_av_t *hash = NULL, *range = NULL;
-
-    if (pt_params_check(&call->arena, req, put_schema, &call->err)) return PT_ERR;
-    if (check_expression_params(call, req, unsupported)) return PT_ERR;
-    if (pt_item_from_json(&call->arena, pt_param(req, "Item"), &item, &call->err)) return PT_ERR;
-    if (return_values_mode(call, req, &all_old)) return PT_ERR;
-    size_t size = pt_item_size(&item);
-    if (size > PT_ITEM_MAX_SIZE)
-        return pt_error_set(&call->err, PT_E_VALIDATION, "Item size has exceeded the maximum allowed size");
+    if (pt_params_check(&call->arena, req, schema, &call->err)) return PT_ERR;
+    write_call_t *wc = pt_arena_calloc(&call->arena, sizeof *wc);
+    if (pt_item_op_prepare(call, req, kind, &wc->op)) return PT_ERR;
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (pt_api_item_key(call, t, &item, &hash, &range)) return PT_ERR;
-
-    write_op_t *op = pt_arena_calloc(&call->arena, sizeof *op);
-    op->key = pt_item_key(&call->arena, t, hash, range);
-    op->item.item = item;
-    op->item.size = (uint32_t)size;
-    op->is_put = true;
-    op->all_old = all_old;
-    op->rcc = pt_api_consumed_mode(req);
-    call->op = op;
+    if (pt_item_op_bind(call, t, &wc->op)) return PT_ERR;
+    wc->rcc = pt_api_consumed_mode(req);
+    call->op = wc;
     call->apply = write_apply;
     return PT_PENDING;
 }
 
-/* ---- DeleteItem ---- */
+int pt_op_put_item(pt_call_t *call, const pt_json_t *req)
+{
+    return pt_api_single_write(call, req, put_schema, PT_ITEM_PUT);
+}
 
 int pt_op_delete_item(pt_call_t *call, const pt_json_t *req)
 {
-    static const char *const unsupported[] = {"ConditionExpression", "Expected", NULL};
-    pt_av_t key;
-    bool all_old;
-    pt_table_t *t;
-    const pt_av_t *hash = NULL, *range = NULL;
-
-    if (pt_params_check(&call->arena, req, delete_schema, &call->err)) return PT_ERR;
-    if (check_expression_params(call, req, unsupported)) return PT_ERR;
-    if (pt_item_from_json(&call->arena, pt_param(req, "Key"), &key, &call->err)) return PT_ERR;
-    if (return_values_mode(call, req, &all_old)) return PT_ERR;
-    if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (pt_api_key_param(call, t, &key, &hash, &range)) return PT_ERR;
-
-    write_op_t *op = pt_arena_calloc(&call->arena, sizeof *op);
-    op->key = pt_item_key(&call->arena, t, hash, range);
-    op->all_old = all_old;
-    op->rcc = pt_api_consumed_mode(req);
-    call->op = op;
-    call->apply = write_apply;
-    return PT_PENDING;
+    return pt_api_single_write(call, req, delete_schema, PT_ITEM_DELETE);
 }
 
 /* ---- GetItem ---- */
 
-/* AttributesToGet: keeps only the named top-level attributes. */
-static int project_names(pt_call_t *call, const pt_json_t *names, pt_av_t *item)
-{
-    for (uint32_t i = 0; i < names->len; i++)
-        for (uint32_t j = i + 1; j < names->len; j++)
-            if (names->u.elems[i].len == names->u.elems[j].len &&
-                !memcmp(names->u.elems[i].u.str, names->u.elems[j].u.str, names->u.elems[i].len))
-                return pt_error_set(&call->err, PT_E_VALIDATION,
-                                    "One or more parameter values were invalid: Duplicate value in attribute name: %s",
-                                    names->u.elems[i].u.str);
-    if (!item) return PT_OK;
-    uint32_t kept = 0;
-    for (uint32_t m = 0; m < item->len; m++) {
-        const pt_av_member_t *mem = &item->u.members[m];
-        for (uint32_t i = 0; i < names->len; i++) {
-            if (names->u.elems[i].len == mem->name_len && !memcmp(names->u.elems[i].u.str, mem->name, mem->name_len)) {
-                item->u.members[kept++] = *mem;
-                break;
-            }
-        }
-    }
-    item->len = kept;
-    return PT_OK;
-}
-
 int pt_op_get_item(pt_call_t *call, const pt_json_t *req)
 {
-    static const char *const unsupported[] = {"ProjectionExpression", NULL};
+    static const char *const proj_expr[] = {"ProjectionExpression", NULL};
+    static const char *const proj_legacy[] = {"AttributesToGet", NULL};
     pt_av_t key;
     pt_table_t *t;
     const pt_av_t *hash = NULL, *range = NULL;
+    const pt_expr_t *projection = NULL;
 
     if (pt_params_check(&call->arena, req, get_schema, &call->err)) return PT_ERR;
-    if (check_expression_params(call, req, unsupported)) return PT_ERR;
+    if (pt_api_check_expression_params(call, req, proj_expr, proj_legacy)) return PT_ERR;
     if (pt_item_from_json(&call->arena, pt_param(req, "Key"), &key, &call->err)) return PT_ERR;
+    pt_expr_ctx_t *ctx;
+    if (pt_expr_ctx_new(&call->arena, pt_param(req, "ExpressionAttributeNames"), NULL, &ctx, &call->err))
+        return PT_ERR;
     const pt_json_t *names = pt_param(req, "AttributesToGet");
-    if (names && project_names(call, names, NULL)) return PT_ERR;
+    if (names) {
+        pt_expr_t *p;
+        if (pt_expr_from_attributes_to_get(ctx, names, &p, &call->err)) return PT_ERR;
+        projection = p;
+    }
+    if (parse_param_expr(call, ctx, req, "ProjectionExpression", PT_EXPR_PROJECTION, &projection)) return PT_ERR;
+    if (pt_expr_ctx_check_unused(ctx, &call->err)) return PT_ERR;
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
     if (pt_api_key_param(call, t, &key, &hash, &range)) return PT_ERR;
     pt_slice_t k = pt_item_key(&call->arena, t, hash, range);
@@ -376,7 +548,7 @@ int pt_op_get_item(pt_call_t *call, const pt_json_t *req)
     bool found = rc == PT_OK;
     pt_av_t item = found ? stored.item : (pt_av_t){0};
     uint32_t size = found ? stored.size : 0;
-    if (found && names) project_names(call, names, &item);
+    if (found && projection) pt_expr_project(&call->arena, projection, &stored.item, &item);
 
     pt_jw_t w;
     pt_jw_init(&w, &call->out);

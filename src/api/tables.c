@@ -1,10 +1,13 @@
 /* Table operations: CreateTable, DescribeTable, ListTables, DeleteTable.
+ * CreateTable stores Tags (validated as TagResource does, tags.c) and
+ * DeletionProtectionEnabled; DeleteTable of a protected table fails.
  * Validation follows DynamoDB's order: parameter kinds and constraints
  * (params.c), then the operation's own rules with DynamoDB's messages.
  * Tables are created ACTIVE: there is no provisioning delay to emulate, and
  * `aws dynamodb wait table-exists` only needs ACTIVE. */
 #include "api/api.h"
 #include "api/params.h"
+#include "api/tags.h"
 #include "engine/av.h"
 
 #include <stdio.h>
@@ -199,11 +202,18 @@ static void set_attr(pt_attr_def_t *a, const pt_json_t *defs, const pt_json_t *n
     a->type = (uint8_t)pt_av_type_from_name(type->u.str, type->len);
 }
 
+typedef struct create_op {
+    pt_table_t *table;
+    pt_tag_t *tags;
+    uint32_t ntags;
+} create_op_t;
+
 static int create_apply(pt_call_t *call, pt_txn_t *txn)
 {
-    pt_table_t *t = call->op;
+    create_op_t *op = call->op;
+    pt_table_t *t = op->table;
     atomic_fetch_add(&t->refs, 1); /* keep it for the response even if the create fails */
-    if (pt_catalog_create(call->engine, txn, t, &call->err)) {
+    if (pt_catalog_create_tagged(call->engine, txn, t, op->tags, op->ntags, &call->err)) {
         pt_table_release(t); /* drops the creation reference: the catalog never took it */
         call->table = t;     /* our extra reference, released by the dispatcher */
         return PT_ERR;
@@ -222,6 +232,9 @@ int pt_op_create_table(pt_call_t *call, const pt_json_t *req)
 {
     if (pt_params_check(&call->arena, req, create_table_schema, &call->err)) return PT_ERR;
     if (check_create_table(call, req)) return PT_ERR;
+    create_op_t *op = pt_arena_calloc(&call->arena, sizeof *op);
+    const pt_json_t *tags = member(req, "Tags");
+    if (tags && pt_api_tags_parse(&call->arena, tags, &op->tags, &op->ntags, &call->err)) return PT_ERR;
 
     const pt_json_t *defs = member(req, "AttributeDefinitions");
     const pt_json_t *keys = member(req, "KeySchema");
@@ -243,7 +256,9 @@ int pt_op_create_table(pt_call_t *call, const pt_json_t *req)
         t->rcu = pt_param_int(pt, "ReadCapacityUnits", 0);
         t->wcu = pt_param_int(pt, "WriteCapacityUnits", 0);
     }
-    call->op = t;
+    t->deletion_protection = pt_param_bool(req, "DeletionProtectionEnabled", false);
+    op->table = t;
+    call->op = op;
     call->apply = create_apply;
     return PT_PENDING;
 }
@@ -296,6 +311,11 @@ static int delete_apply(pt_call_t *call, pt_txn_t *txn)
     pt_table_t *t = call->table;
     if (atomic_load(&t->deleted))
         return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found: Table: %s not found", t->name);
+    /* Checked here, on the writer thread, so it sees a concurrent UpdateTable. */
+    if (t->deletion_protection)
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            "Resource cannot be deleted as it is currently protected against deletion. Disable "
+                            "deletion protection first.");
     /* The description is written first: DynamoDB returns the table as it
      * was, with TableStatus DELETING. */
     pt_jw_t w;

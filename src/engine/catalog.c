@@ -4,7 +4,12 @@
  * Stored records (all keys start with four zero bytes, the catalog's table id):
  *   00000000 'T' <name>      -> table definition (JSON, versioned by "v")
  *   00000000 'S' <id u32 BE> -> item_count, size_bytes (2 x int64 BE)
+ *   00000000 'G' <id u32 BE> -> the table's tags (JSON [[key, value], ...],
+ *                               sorted by key; absent when there are none)
  *   00000000 'I'             -> next table id (u32 BE)
+ * Definition fields added after version 1 (deletion protection, TTL,
+ * throughput timestamps) are optional members with defaults, so records
+ * written before them still load unchanged.
  * Table ids are never reused, so a deleted table's leftover keys (if any)
  * can never surface in a new table. */
 #include "engine/engine.h"
@@ -37,6 +42,7 @@ pt_table_t *pt_table_new(void)
     if (!t) pt_oom();
     atomic_init(&t->refs, 1);
     atomic_init(&t->deleted, false);
+    pthread_mutex_init(&t->meta_lock, NULL);
     return t;
 }
 
@@ -47,6 +53,9 @@ static void table_free(pt_table_t *t)
     free(t->range.name);
     for (uint32_t i = 0; i < t->nattrs; i++) free(t->attrs[i].name);
     free(t->attrs);
+    free(t->ttl_attr);
+    free(t->ttl_backfill_pos);
+    pthread_mutex_destroy(&t->meta_lock);
     free(t);
 }
 
@@ -151,6 +160,12 @@ static void encode_def(const pt_table_t *t, pt_buf_t *out)
     pt_jw_keyz(&w, "rcu"); pt_jw_int(&w, t->rcu);
     pt_jw_keyz(&w, "wcu"); pt_jw_int(&w, t->wcu);
     pt_jw_keyz(&w, "billing_changed"); pt_jw_int(&w, t->billing_changed_ms);
+    if (t->deletion_protection) { pt_jw_keyz(&w, "dp"); pt_jw_bool(&w, true); }
+    if (t->last_increase_ms) { pt_jw_keyz(&w, "inc"); pt_jw_int(&w, t->last_increase_ms); }
+    if (t->last_decrease_ms) { pt_jw_keyz(&w, "dec"); pt_jw_int(&w, t->last_decrease_ms); }
+    if (t->ttl_attr) { pt_jw_keyz(&w, "ttl"); pt_jw_strz(&w, t->ttl_attr); }
+    if (t->ttl_backfill) { pt_jw_keyz(&w, "ttl_backfill"); pt_jw_bool(&w, true); }
+    if (t->ttl_purge) { pt_jw_keyz(&w, "ttl_purge"); pt_jw_bool(&w, true); }
     pt_jw_obj_end(&w);
 }
 
@@ -205,6 +220,15 @@ static int decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t
     t->rcu = json_i64(pt_json_get(&j, "rcu"));
     t->wcu = json_i64(pt_json_get(&j, "wcu"));
     t->billing_changed_ms = json_i64(pt_json_get(&j, "billing_changed"));
+    const pt_json_t *flag = pt_json_get(&j, "dp");
+    t->deletion_protection = flag && flag->type == PT_JSON_TRUE;
+    t->last_increase_ms = json_i64(pt_json_get(&j, "inc"));
+    t->last_decrease_ms = json_i64(pt_json_get(&j, "dec"));
+    t->ttl_attr = dup_json_str(pt_json_get(&j, "ttl"));
+    flag = pt_json_get(&j, "ttl_backfill");
+    t->ttl_backfill = flag && flag->type == PT_JSON_TRUE;
+    flag = pt_json_get(&j, "ttl_purge");
+    t->ttl_purge = flag && flag->type == PT_JSON_TRUE;
     rc = PT_OK;
 done:
     pt_arena_destroy(&arena);
@@ -265,6 +289,84 @@ int pt_catalog_add_stats(pt_txn_t *txn, const pt_table_t *t, int64_t items, int6
     stats_key(&k, t->id);
     rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
     pt_buf_free(&k);
+    return rc;
+}
+
+int pt_catalog_save(pt_txn_t *txn, const pt_table_t *t, pt_error_t *err)
+{
+    pt_buf_t k = PT_BUF_INIT, v = PT_BUF_INIT;
+    meta_key(&k, 'T');
+    pt_buf_puts(&k, t->name);
+    encode_def(t, &v);
+    int rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err);
+    pt_buf_free(&k);
+    pt_buf_free(&v);
+    return rc;
+}
+
+/* ---- tags ---- */
+
+static void tags_key(pt_buf_t *b, uint32_t id)
+{
+    meta_key(b, 'G');
+    pt_buf_put_u32be(b, id);
+}
+
+int pt_catalog_tags_get(pt_txn_t *txn, const pt_table_t *t, pt_arena_t *arena, pt_tag_t **tags, uint32_t *n,
+                        pt_error_t *err)
+{
+    pt_buf_t k = PT_BUF_INIT;
+    tags_key(&k, t->id);
+    pt_slice_t v;
+    int rc = pt_get(txn, pt_slice(k.data, k.len), &v, err);
+    pt_buf_free(&k);
+    *tags = NULL;
+    *n = 0;
+    if (rc == PT_NOTFOUND) return PT_OK;
+    if (rc) return rc;
+    pt_json_t j;
+    char msg[128];
+    if (pt_json_parse(arena, v.data, v.len, &j, msg, sizeof msg) || j.type != PT_JSON_ARRAY)
+        return pt_error_set(err, PT_E_INTERNAL, "corrupt tags of table %s", t->name);
+    pt_tag_t *out = pt_arena_calloc(arena, sizeof *out * (j.len ? j.len : 1));
+    for (uint32_t i = 0; i < j.len; i++) {
+        const pt_json_t *e = &j.u.elems[i];
+        if (e->type != PT_JSON_ARRAY || e->len != 2 || e->u.elems[0].type != PT_JSON_STRING ||
+            e->u.elems[1].type != PT_JSON_STRING)
+            return pt_error_set(err, PT_E_INTERNAL, "corrupt tags of table %s", t->name);
+        out[i].key = e->u.elems[0].u.str;
+        out[i].key_len = e->u.elems[0].len;
+        out[i].value = e->u.elems[1].u.str;
+        out[i].value_len = e->u.elems[1].len;
+    }
+    *tags = out;
+    *n = j.len;
+    return PT_OK;
+}
+
+int pt_catalog_tags_set(pt_txn_t *txn, const pt_table_t *t, const pt_tag_t *tags, uint32_t n, pt_error_t *err)
+{
+    pt_buf_t k = PT_BUF_INIT, v = PT_BUF_INIT;
+    int rc;
+    tags_key(&k, t->id);
+    if (n == 0) {
+        rc = pt_del(txn, pt_slice(k.data, k.len), err);
+        if (rc == PT_NOTFOUND) rc = PT_OK;
+    } else {
+        pt_jw_t w;
+        pt_jw_init(&w, &v);
+        pt_jw_arr_begin(&w);
+        for (uint32_t i = 0; i < n; i++) {
+            pt_jw_arr_begin(&w);
+            pt_jw_str(&w, tags[i].key, tags[i].key_len);
+            pt_jw_str(&w, tags[i].value, tags[i].value_len);
+            pt_jw_arr_end(&w);
+        }
+        pt_jw_arr_end(&w);
+        rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err);
+    }
+    pt_buf_free(&k);
+    pt_buf_free(&v);
     return rc;
 }
 
@@ -335,6 +437,12 @@ static void random_uuid(char out[37])
 
 int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
 {
+    return pt_catalog_create_tagged(e, txn, t, NULL, 0, err);
+}
+
+int pt_catalog_create_tagged(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, const pt_tag_t *tags, uint32_t ntags,
+                             pt_error_t *err)
+{
     pt_catalog_t *c = &e->catalog;
     pt_buf_t k = PT_BUF_INIT, v = PT_BUF_INIT;
     int rc = PT_ERR;
@@ -357,6 +465,7 @@ int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *
     pt_buf_puts(&k, t->name);
     encode_def(t, &v);
     if ((rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err))) goto done;
+    if (ntags && (rc = pt_catalog_tags_set(txn, t, tags, ntags, err))) goto done;
 
     pthread_rwlock_wrlock(&c->lock);
     c->next_id = t->id + 1;
@@ -381,8 +490,11 @@ int pt_catalog_delete(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *
     pt_buf_clear(&k);
     stats_key(&k, t->id);
     if ((rc = pt_del(txn, pt_slice(k.data, k.len), err)) == PT_ERR) goto done;
+    pt_buf_clear(&k);
+    tags_key(&k, t->id);
+    if ((rc = pt_del(txn, pt_slice(k.data, k.len), err)) == PT_ERR) goto done;
 
-    /* Every key of the table (base and indexes) starts with its id. */
+    /* Every key of the table (base, indexes, TTL expiry index) starts with its id. */
     pt_buf_clear(&k);
     pt_buf_put_u32be(&k, t->id);
     if ((rc = pt_cursor_open(txn, &cur, err))) goto done;
@@ -435,6 +547,11 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
 {
     int64_t items, bytes;
     if (pt_catalog_get_stats(txn, t, &items, &bytes, err)) return PT_ERR;
+    pthread_mutex_lock(&((pt_table_t *)t)->meta_lock);
+    bool ppr = t->pay_per_request, dp = t->deletion_protection;
+    int64_t rcu = t->rcu, wcu = t->wcu, changed = t->billing_changed_ms;
+    int64_t inc = t->last_increase_ms, dec = t->last_decrease_ms;
+    pthread_mutex_unlock(&((pt_table_t *)t)->meta_lock);
     pt_jw_obj_begin(w);
     pt_jw_keyz(w, "AttributeDefinitions");
     pt_jw_arr_begin(w);
@@ -451,9 +568,11 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
     pt_jw_keyz(w, "CreationDateTime"); pt_jw_double(w, (double)t->created_ms / 1000.0);
     pt_jw_keyz(w, "ProvisionedThroughput");
     pt_jw_obj_begin(w);
+    if (inc) { pt_jw_keyz(w, "LastIncreaseDateTime"); pt_jw_double(w, (double)inc / 1000.0); }
+    if (dec) { pt_jw_keyz(w, "LastDecreaseDateTime"); pt_jw_double(w, (double)dec / 1000.0); }
     pt_jw_keyz(w, "NumberOfDecreasesToday"); pt_jw_int(w, 0);
-    pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_int(w, t->pay_per_request ? 0 : t->rcu);
-    pt_jw_keyz(w, "WriteCapacityUnits"); pt_jw_int(w, t->pay_per_request ? 0 : t->wcu);
+    pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_int(w, ppr ? 0 : rcu);
+    pt_jw_keyz(w, "WriteCapacityUnits"); pt_jw_int(w, ppr ? 0 : wcu);
     pt_jw_obj_end(w);
     pt_jw_keyz(w, "TableSizeBytes"); pt_jw_int(w, bytes);
     pt_jw_keyz(w, "ItemCount"); pt_jw_int(w, items);
@@ -461,15 +580,17 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
     snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%s", e->region, e->account_id, t->name);
     pt_jw_keyz(w, "TableArn"); pt_jw_strz(w, arn);
     pt_jw_keyz(w, "TableId"); pt_jw_strz(w, t->uuid);
-    if (t->pay_per_request) {
+    /* DynamoDB shows BillingModeSummary for on-demand tables and, once a
+     * table has been on demand, after it went back to PROVISIONED. */
+    if (ppr || changed) {
         pt_jw_keyz(w, "BillingModeSummary");
         pt_jw_obj_begin(w);
-        pt_jw_keyz(w, "BillingMode"); pt_jw_strz(w, "PAY_PER_REQUEST");
+        pt_jw_keyz(w, "BillingMode"); pt_jw_strz(w, ppr ? "PAY_PER_REQUEST" : "PROVISIONED");
         pt_jw_keyz(w, "LastUpdateToPayPerRequestDateTime");
-        pt_jw_double(w, (double)(t->billing_changed_ms ? t->billing_changed_ms : t->created_ms) / 1000.0);
+        pt_jw_double(w, (double)(changed ? changed : t->created_ms) / 1000.0);
         pt_jw_obj_end(w);
     }
-    pt_jw_keyz(w, "DeletionProtectionEnabled"); pt_jw_bool(w, false);
+    pt_jw_keyz(w, "DeletionProtectionEnabled"); pt_jw_bool(w, dp);
     pt_jw_obj_end(w);
     return PT_OK;
 }

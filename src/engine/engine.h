@@ -8,7 +8,13 @@
  * reference for the duration of a request, so DeleteTable never frees a
  * table under a running request; a deleted table is marked `deleted`, which
  * queued writes check before applying. If a batch commit fails, the catalog
- * is reloaded from the store (writer rollback hook). */
+ * is reloaded from the store (writer rollback hook).
+ *
+ * Mutable table metadata (the fields after `billing_changed_ms`, and the
+ * billing fields themselves once UpdateTable changes them) is changed only
+ * by the writer thread, under the table's meta_lock, then persisted with
+ * pt_catalog_save in the same write transaction. Other threads read it
+ * under meta_lock; the writer thread may read it without the lock. */
 #ifndef PT_ENGINE_H
 #define PT_ENGINE_H
 
@@ -43,6 +49,23 @@ typedef struct pt_table {
     bool pay_per_request;
     int64_t rcu, wcu;
     int64_t billing_changed_ms; /* LastUpdateToPayPerRequestDateTime */
+
+    pthread_mutex_t meta_lock; /* see "Mutable table metadata" above */
+    bool deletion_protection;  /* DeletionProtectionEnabled */
+    int64_t last_increase_ms;  /* ProvisionedThroughput.LastIncreaseDateTime (0: never) */
+    int64_t last_decrease_ms;  /* ProvisionedThroughput.LastDecreaseDateTime (0: never) */
+    /* Time to Live (engine/ttl.h). ttl_attr is the TTL attribute while TTL
+     * is enabled, NULL while disabled. The two flags are background work
+     * the sweeper still owes, persisted so a restart resumes it:
+     * ttl_backfill: existing items are not all in the expiry index yet;
+     * ttl_purge: expiry-index entries of a disabled TTL remain. */
+    char *ttl_attr;
+    bool ttl_backfill;
+    bool ttl_purge;
+    /* Writer thread only, not persisted: where the backfill resumes (the
+     * last item key indexed; len 0 = from the start). */
+    uint8_t *ttl_backfill_pos;
+    size_t ttl_backfill_pos_len;
 } pt_table_t;
 
 typedef struct pt_catalog {
@@ -52,9 +75,12 @@ typedef struct pt_catalog {
     uint32_t next_id;
 } pt_catalog_t;
 
+struct pt_ttl;
+
 struct pt_engine {
     pt_store_t *store;
     pt_writer_t *writer;
+    struct pt_ttl *ttl;        /* the TTL sweeper (engine/ttl.h) */
     pt_catalog_t catalog;
     char region[32];
     char account_id[16];
@@ -77,9 +103,34 @@ int pt_catalog_list(pt_engine_t *e, pt_arena_t *arena, const char *start, size_t
  * set), assigns its id and inserts it. Fails with ResourceInUseException if
  * the name exists. On success the catalog owns one reference. */
 int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err);
+typedef struct pt_tag pt_tag_t;
+/* pt_catalog_create that also stores the table's initial tags (sorted,
+ * unique; n may be 0), before the table becomes visible. */
+int pt_catalog_create_tagged(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, const pt_tag_t *tags, uint32_t n,
+                             pt_error_t *err);
 /* Writer thread only: deletes the table record, its statistics and every
  * item of the table, marks it deleted and drops the catalog's reference. */
 int pt_catalog_delete(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err);
+/* Writer thread only: re-persists the definition of `t` (after a change of
+ * its mutable metadata) inside `txn`. */
+int pt_catalog_save(pt_txn_t *txn, const pt_table_t *t, pt_error_t *err);
+
+/* Tags of a table (TagResource...), stored as one record per table beside
+ * its definition. Keys are unique; lists are sorted by key (bytewise). */
+struct pt_tag {
+    const char *key;
+    uint32_t key_len;
+    const char *value;
+    uint32_t value_len;
+};
+#define PT_TAGS_MAX 50
+/* Reads the tags as of `txn` into arena memory (*n = 0 if none). */
+int pt_catalog_tags_get(pt_txn_t *txn, const pt_table_t *t, pt_arena_t *arena, pt_tag_t **tags, uint32_t *n,
+                        pt_error_t *err);
+/* Writer thread only: replaces the whole tag set (n == 0 removes it).
+ * `tags` must be sorted by key with unique keys. */
+int pt_catalog_tags_set(pt_txn_t *txn, const pt_table_t *t, const pt_tag_t *tags, uint32_t n, pt_error_t *err);
+
 /* Adds to the table's ItemCount and TableSizeBytes inside `txn` (write
  * transactions). The store is the only source of truth for statistics, so
  * a rolled-back transaction can never leave them wrong. */
@@ -89,7 +140,8 @@ int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int
 
 pt_table_t *pt_table_new(void);
 /* Writes the TableDescription object for `t` with the given TableStatus;
- * statistics are read in `txn` (read or write transaction). */
+ * statistics are read in `txn` (read or write transaction). Takes
+ * t->meta_lock itself: callers must not hold it. */
 int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const char *status, pt_jw_t *w,
                       pt_error_t *err);
 

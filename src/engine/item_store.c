@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/key.h"
+#include "engine/ttl.h"
 
 pt_slice_t pt_item_key(pt_arena_t *arena, const pt_table_t *t, const pt_av_t *hash, const pt_av_t *range)
 {
@@ -28,7 +29,16 @@ int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_ite
 int pt_item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                   const pt_stored_item_t *new_item, pt_error_t *err)
 {
+    return pt_item_write_ex(txn, t, key, old, new_item, PT_WRITE_CLIENT, err);
+}
+
+int pt_item_write_ex(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                     const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_error_t *err)
+{
     int rc;
+    /* Streams (later) record the change here; `origin` tells a TTL
+     * deletion (a service deletion) from a client's. */
+    (void)origin;
     if (new_item) {
         pt_buf_t b = PT_BUF_INIT;
         pt_buf_put_u32be(&b, new_item->size);
@@ -40,6 +50,10 @@ int pt_item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_
         if (rc == PT_NOTFOUND) rc = PT_OK;
     }
     if (rc) return rc;
+    /* t->ttl_attr is read without the meta lock: this is the writer thread. */
+    if (t->ttl_attr &&
+        (rc = pt_ttl_index_update(txn, t, key, old ? &old->item : NULL, new_item ? &new_item->item : NULL, err)))
+        return rc;
 
     int64_t dcount = (new_item ? 1 : 0) - (old ? 1 : 0);
     int64_t dsize = (int64_t)(new_item ? new_item->size : 0) - (int64_t)(old ? old->size : 0);

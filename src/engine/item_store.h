@@ -33,9 +33,22 @@ int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_ite
 
 /* Writes `new_item` (NULL: deletes) under `key`. `old` is the item currently
  * stored (from pt_item_read in the same transaction) or NULL if none. Keeps
- * the table's ItemCount/TableSizeBytes (and, later, its indexes) in step.
+ * the table's ItemCount/TableSizeBytes, its TTL expiry index (ttl.h) and,
+ * later, its secondary indexes in step.
  * Write-transaction (writer thread) only. */
 int pt_item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                   const pt_stored_item_t *new_item, pt_error_t *err);
+
+/* Who made a change: streams record TTL deletions as service deletions
+ * (userIdentity type "Service", principal "dynamodb.amazonaws.com"). */
+typedef enum {
+    PT_WRITE_CLIENT = 0,   /* a client request */
+    PT_WRITE_TTL = 1,      /* the TTL sweeper deleting an expired item */
+} pt_write_origin_t;
+
+/* pt_item_write with the change's origin (pt_item_write is origin
+ * PT_WRITE_CLIENT). The hook where stream records will be written. */
+int pt_item_write_ex(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                     const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_error_t *err);
 
 #endif

@@ -60,12 +60,36 @@
  * A request waiting for the engine has no deadline: the engine always
  * answers.
  *
+ * Authentication (opts.auth required): the target and every header are
+ * captured like in handler mode, and a DynamoDB call is passed to
+ * pt_auth_check (src/auth: SigV4 + access policy) before the engine sees
+ * it; a failure is answered with DynamoDB's error JSON (status 400).
+ *
+ * Server-wide bounds (hostile clients): open connections are capped
+ * (opts.max_connections; one over gets a fixed 503 and is closed), request
+ * header lines are capped (PT_HTTP_MAX_HEADERS, 431), and the bytes held in
+ * request buffers by all connections together are counted against
+ * opts.max_buffer_bytes: a body reservation or chunk that does not fit, or a
+ * request still arriving while the total is over, gets 503 and a close.
+ *
+ * TLS (opts.tls_cert): see tls_on_read/tls_flush; the HTTP logic above
+ * only ever sees plaintext, and every bound applies unchanged.
+ *
  * Shutdown (pt_conn_stop_all): a request being answered is finished and
  * its response says "Connection: close"; a request already sent but not
  * yet read, or half-way in, gets STOP_GRACE_MS to arrive and is answered
- * the same way; idle connections close at once. */
+ * the same way; idle connections close at once.
+ *
+ * Handler mode (pt_http_options_t.handler, net/http_handler.h; the API
+ * gateway's listener): the connection also keeps the request-target and
+ * every header, and hands the complete request to the handler instead of
+ * the DynamoDB routing above. The exchange holds a reference like an engine
+ * call does; the handler's reply (head lines + body) is copied into the
+ * connection and written like any other response. */
 #include <http_parser.h>
 #include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -73,6 +97,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "auth/auth.h"
+#include "net/http_handler.h"
 #include "net/http_internal.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -93,6 +119,17 @@ enum phase {
 };
 
 enum watched_header { H_OTHER, H_TARGET, H_CTYPE, H_EXPECT };
+
+/* Handler mode (net/http_handler.h): the exchange a connection hands out. */
+struct pt_http_exchange {
+    pt_conn_t *conn;
+    pt_http_request_t req;
+    pt_http_header_t *hv;     /* header views into conn->hdrs */
+    size_t hv_cap;
+    char method[16];
+    char peer[64];
+    void *data;
+};
 
 struct pt_conn {
     uv_tcp_t tcp;
@@ -130,6 +167,35 @@ struct pt_conn {
     pt_buf_t pending;         /* received, not yet parsed (pipelining) */
     size_t pending_off;
 
+    /* Handler mode only: the whole request is kept (target, every header as
+     * name\0value\0 pairs), and the handler's response is formatted here. */
+    const pt_http_handler_t *handler;
+    uint8_t hdr_state;        /* 0 none, 1 in a name, 2 in a value */
+    bool hx_inflight;         /* handed to the handler, not yet answered */
+    bool hx_in_dispatch;      /* inside handler->handle */
+    pt_buf_t url;
+    pt_buf_t hdrs;
+    pt_buf_t hx_out;
+    pt_http_exchange_t hx;
+
+    /* Authentication (opts.auth, src/auth) also needs the target and every
+     * header: `capture` is set in handler mode and when auth is required.
+     * The views for SigV4 are rebuilt per request (bounded by
+     * PT_HTTP_MAX_HEADERS) and the error answer is formatted in auth_out. */
+    bool capture;
+    unsigned nheaders;        /* headers of the request being parsed */
+    pt_sigv4_header_t *sv;
+    size_t sv_cap;
+    pt_buf_t auth_out;
+    size_t charged;           /* bytes counted in the server's buffer budget */
+
+    /* TLS (opts.tls_cert): OpenSSL over memory BIOs. Ciphertext read from
+     * the socket goes into the SSL's read BIO and plaintext comes out into
+     * the loop's read buffer, then takes the plaintext path (on_plain);
+     * everything written is encrypted into the write BIO and flushed to the
+     * socket (tls_flush). NULL on a plaintext listener. */
+    SSL *ssl;
+
     /* The response. */
     pt_call_t *call;          /* reused for every request of the connection */
     uv_write_t write_req;
@@ -148,6 +214,15 @@ static const char TOO_LARGE_JSON[] =
 static const char INTERNAL_JSON[] =
     "{\"__type\":\"com.amazonaws.dynamodb.v20120810#InternalServerError\","
     "\"message\":\"Internal server error\"}";
+static const char BUSY_JSON[] =
+    "{\"__type\":\"com.amazon.coral.availability#ServiceUnavailableException\","
+    "\"message\":\"Server is busy: request memory limit reached, retry later\"}";
+#define TOO_MANY_BODY                                                            \
+    "{\"__type\":\"com.amazon.coral.availability#ServiceUnavailableException\"," \
+    "\"message\":\"Server is busy: too many open connections, retry later\"}"
+static const char TOO_MANY_CONNS[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.0\r\n"
+    "Content-Length: 137\r\nConnection: close\r\n\r\n" TOO_MANY_BODY;
 static const char BAD_REQUEST_TEXT[] = "Bad Request\n";
 static const char HEADERS_TOO_LARGE_TEXT[] = "Request Header Fields Too Large\n";
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -157,6 +232,8 @@ static const char TARGET_PREFIX[] = "DynamoDB_20120810.";
 #define CT_JSON "application/json"
 
 static void conn_close(pt_conn_t *c);
+static int tls_flush(pt_conn_t *c, bool is_response);
+static void response_done(pt_conn_t *c);
 static void drain_pending(pt_conn_t *c);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
@@ -165,6 +242,38 @@ pt_conn_t **pt_conn_done_link(pt_conn_t *c) { return &c->done_next; }
 static const pt_http_options_t *opts_of(const pt_conn_t *c) { return &c->w->srv->opts; }
 
 static uint64_t now_ms(const pt_conn_t *c) { return uv_now(&c->w->loop); }
+
+/* ---- the server-wide buffer budget ----
+ * Every connection's request buffers (body, pending bytes, captured target
+ * and headers) are counted in one server-wide total; past
+ * opts.max_buffer_bytes new requests that need memory are refused with 503
+ * (see the file comment), so many slow clients cannot together exhaust
+ * memory even though each stays within its own limits. */
+
+static size_t conn_footprint(const pt_conn_t *c)
+{
+    return c->body.cap + c->pending.cap + c->url.cap + c->hdrs.cap;
+}
+
+/* Sets this connection's charge to `bytes` (0 when it is freed). */
+static void budget_charge(pt_conn_t *c, size_t bytes)
+{
+    atomic_size_t *total = &c->w->srv->buffered;
+    if (bytes > c->charged)
+        atomic_fetch_add(total, bytes - c->charged);
+    else if (bytes < c->charged)
+        atomic_fetch_sub(total, c->charged - bytes);
+    c->charged = bytes;
+}
+
+static void budget_update(pt_conn_t *c) { budget_charge(c, conn_footprint(c)); }
+
+/* Whether `extra` more bytes fit in the budget. */
+static bool budget_allows(const pt_conn_t *c, size_t extra)
+{
+    size_t limit = c->w->srv->opts.max_buffer_bytes;
+    return atomic_load(&c->w->srv->buffered) + extra <= limit;
+}
 
 /* ---- lifetime ---- */
 
@@ -175,6 +284,14 @@ static void conn_unref(pt_conn_t *c)
     pt_call_free(c->call);
     pt_buf_free(&c->body);
     pt_buf_free(&c->pending);
+    pt_buf_free(&c->url);
+    pt_buf_free(&c->hdrs);
+    pt_buf_free(&c->hx_out);
+    free(c->hx.hv);
+    pt_buf_free(&c->auth_out);
+    free(c->sv);
+    if (c->ssl) SSL_free(c->ssl); /* frees its BIOs */
+    budget_charge(c, 0);
     free(c);
     w->live--;
     pt_worker_conn_freed(w);
@@ -194,6 +311,7 @@ static void conn_close(pt_conn_t *c)
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
     w->nconns--;
+    atomic_fetch_sub(&w->srv->open_conns, 1);
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
@@ -238,6 +356,10 @@ static void begin_close(pt_conn_t *c)
         conn_close(c);
         return;
     }
+    if (c->ssl) { /* close_notify, queued before the FIN */
+        (void)SSL_shutdown(c->ssl);
+        if (tls_flush(c, false)) return;
+    }
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown)) {
         conn_close(c);
@@ -255,6 +377,9 @@ static void response_done(pt_conn_t *c)
         pt_buf_free(&c->body);
     else
         pt_buf_clear(&c->body);
+    if (c->hdrs.cap > BUF_KEEP_MAX) pt_buf_free(&c->hdrs);
+    if (c->url.cap > BUF_KEEP_MAX) pt_buf_free(&c->url);
+    budget_update(c);
     if (c->close_after || c->w->stopping) {
         begin_close(c);
         return;
@@ -279,6 +404,17 @@ static void on_write(uv_write_t *req, int status)
  * (then the response is done on return), else queues the rest. */
 static void write_out(pt_conn_t *c, unsigned nbufs)
 {
+    if (c->ssl) {
+        for (unsigned i = 0; i < nbufs; i++) {
+            /* A memory BIO takes everything: SSL_write writes all or fails. */
+            if (c->out[i].len && SSL_write(c->ssl, c->out[i].base, (int)c->out[i].len) <= 0) {
+                conn_close(c);
+                return;
+            }
+        }
+        tls_flush(c, true);
+        return;
+    }
     size_t total = 0;
     for (unsigned i = 0; i < nbufs; i++) total += c->out[i].len;
     int n = uv_try_write((uv_stream_t *)&c->tcp, c->out, nbufs);
@@ -331,6 +467,14 @@ static void on_continue_written(uv_write_t *req, int status)
 
 static void send_continue(pt_conn_t *c)
 {
+    if (c->ssl) {
+        if (SSL_write(c->ssl, CONTINUE_100, sizeof CONTINUE_100 - 1) <= 0) {
+            conn_close(c);
+            return;
+        }
+        tls_flush(c, false);
+        return;
+    }
     uv_buf_t b = uv_buf_init((char *)CONTINUE_100, sizeof CONTINUE_100 - 1);
     int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
     if (n == UV_EAGAIN) n = 0;
@@ -354,6 +498,8 @@ static void reject(pt_conn_t *c, int status)
     c->http10 = false;
     if (status == 413)
         respond(c, status, CT_AMZ_JSON, TOO_LARGE_JSON, sizeof TOO_LARGE_JSON - 1);
+    else if (status == 503)
+        respond(c, status, CT_AMZ_JSON, BUSY_JSON, sizeof BUSY_JSON - 1);
     else if (status == 431)
         respond(c, status, "text/plain", HEADERS_TOO_LARGE_TEXT, sizeof HEADERS_TOO_LARGE_TEXT - 1);
     else
@@ -384,6 +530,10 @@ static void call_done(pt_call_t *call, void *userdata)
 
 void pt_conn_completed(pt_conn_t *c)
 {
+    if (c->handler) { /* pt_http_exchange_post: the handler continues */
+        c->handler->resume(c->handler->ctx, &c->hx);
+        return;
+    }
     if (!c->closing) {
         call_respond(c);
         if (!c->busy) drain_pending(c);
@@ -448,6 +598,65 @@ static bool parse_target(pt_conn_t *c, const char **op, size_t *op_len)
     return true;
 }
 
+static void handler_dispatch(pt_conn_t *c);
+
+/* SigV4 + access policy (src/auth) for a DynamoDB call; on failure answers
+ * with DynamoDB's error and returns false. The request's target and headers
+ * were captured by the parser callbacks (c->capture). */
+static bool authenticate(pt_conn_t *c, const char *op, size_t op_len)
+{
+    size_t n = 0;
+    for (size_t off = 0; off < c->hdrs.len;) {
+        const char *name = c->hdrs.data + off;
+        size_t nl = strnlen(name, c->hdrs.len - off);
+        off += nl + 1;
+        if (off >= c->hdrs.len) break;
+        const char *value = c->hdrs.data + off;
+        size_t vl = strnlen(value, c->hdrs.len - off);
+        off += vl + 1;
+        if (n == c->sv_cap) { /* bounded: at most PT_HTTP_MAX_HEADERS */
+            size_t cap = c->sv_cap ? c->sv_cap * 2 : 16;
+            pt_sigv4_header_t *sv = realloc(c->sv, cap * sizeof *sv);
+            if (!sv) pt_oom();
+            c->sv = sv;
+            c->sv_cap = cap;
+        }
+        c->sv[n++] = (pt_sigv4_header_t){name, nl, value, vl};
+    }
+    const char *url = c->url.data ? c->url.data : "/";
+    size_t ul = c->url.data ? c->url.len : 1;
+    const char *q = memchr(url, '?', ul);
+    const char *method = http_method_str(c->parser.method);
+    pt_sigv4_request_t req = {
+        .method = method,
+        .method_len = strlen(method),
+        .path = url,
+        .path_len = q ? (size_t)(q - url) : ul,
+        .query = q ? q + 1 : "",
+        .query_len = q ? (size_t)(url + ul - q - 1) : 0,
+        .headers = c->sv,
+        .nheaders = n,
+        .body = c->body.data ? c->body.data : "",
+        .body_len = c->body.len,
+    };
+    pt_error_t err;
+    pt_error_clear(&err);
+    if (pt_auth_check(c->w->srv->opts.auth, &req, op, op_len, time(NULL), &err) == PT_OK)
+        return true;
+    pt_buf_clear(&c->auth_out);
+    pt_jw_t jw;
+    pt_jw_init(&jw, &c->auth_out);
+    pt_jw_obj_begin(&jw);
+    pt_jw_keyz(&jw, "__type");
+    pt_jw_strz(&jw, err.type);
+    pt_jw_keyz(&jw, "message");
+    pt_jw_strz(&jw, err.message);
+    pt_jw_obj_end(&jw);
+    respond(c, err.status ? err.status : 400, c->reply_json ? CT_JSON : CT_AMZ_JSON,
+            c->auth_out.data, c->auth_out.len);
+    return false;
+}
+
 static void dispatch(pt_conn_t *c)
 {
     c->busy = true;
@@ -456,6 +665,10 @@ static void dispatch(pt_conn_t *c)
     c->close_after = !c->keep_alive || c->w->stopping;
     c->head_only = c->parser.method == HTTP_HEAD;
     c->reply_json = false;
+    if (c->handler) {
+        handler_dispatch(c);
+        return;
+    }
 
     switch (c->parser.method) {
     case HTTP_GET:
@@ -482,6 +695,9 @@ static void dispatch(pt_conn_t *c)
                 sizeof UNKNOWN_OP_JSON - 1);
         return;
     }
+    if (c->w->srv->opts.auth && pt_auth_required(c->w->srv->opts.auth) &&
+        !authenticate(c, op, op_len))
+        return;
     start_call(c, op, op_len);
 }
 
@@ -504,7 +720,24 @@ static int on_message_begin(http_parser *p)
     c->cur_header = H_OTHER;
     c->target_seen = false;
     c->field_len = c->target_len = c->ctype_len = c->expect_len = 0;
+    c->nheaders = 0;
+    /* Per request: credentials added while the server runs can turn
+     * authentication on for connections already open. */
+    c->capture = c->handler || (c->w->srv->opts.auth && pt_auth_required(c->w->srv->opts.auth));
     pt_buf_clear(&c->body);
+    if (c->capture) {
+        pt_buf_clear(&c->url);
+        pt_buf_clear(&c->hdrs);
+        c->hdr_state = 0;
+    }
+    return 0;
+}
+
+/* Handler mode: the request-target (bounded by the header limit). */
+static int on_url(http_parser *p, const char *at, size_t n)
+{
+    pt_conn_t *c = p->data;
+    if (c->capture) pt_buf_append(&c->url, at, n);
     return 0;
 }
 
@@ -514,8 +747,18 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
     if (c->in_value) {
         c->in_value = false;
         c->field_len = 0;
+        if (c->capture) { /* a new header: close the previous pair */
+            if (c->hdr_state == 2) pt_buf_putc(&c->hdrs, 0);
+            if (c->hdr_state == 1) pt_buf_append(&c->hdrs, "\0\0", 2);
+            c->hdr_state = 1;
+        }
+    }
+    if (c->in_value == false && c->field_len == 0 && ++c->nheaders > PT_HTTP_MAX_HEADERS) {
+        c->reject_status = 431; /* many tiny headers: bounded like their bytes */
+        return -1;
     }
     append_bounded(c->field, sizeof c->field, &c->field_len, at, n);
+    if (c->capture) pt_buf_append(&c->hdrs, at, n);
     return 0;
 }
 
@@ -540,7 +783,12 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
         } else {
             c->cur_header = H_OTHER;
         }
+        if (c->capture) {
+            pt_buf_putc(&c->hdrs, 0);
+            c->hdr_state = 2;
+        }
     }
+    if (c->capture) pt_buf_append(&c->hdrs, at, n);
     switch (c->cur_header) {
     case H_TARGET: append_bounded(c->target, sizeof c->target, &c->target_len, at, n); break;
     case H_CTYPE: append_bounded(c->ctype, sizeof c->ctype, &c->ctype_len, at, n); break;
@@ -553,6 +801,11 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 static int on_headers_complete(http_parser *p)
 {
     pt_conn_t *c = p->data;
+    if (c->capture) {
+        if (c->hdr_state == 2) pt_buf_putc(&c->hdrs, 0);
+        if (c->hdr_state == 1) pt_buf_append(&c->hdrs, "\0\0", 2);
+        c->hdr_state = 0;
+    }
     c->http10 = p->http_major == 1 && p->http_minor == 0;
     if (p->http_major != 1) {
         c->reject_status = 400;
@@ -565,8 +818,14 @@ static int on_headers_complete(http_parser *p)
             c->reject_status = 413;
             return -1; /* answer now: no point receiving the body */
         }
-        /* Bounded by the check above; one allocation for the whole body. */
+        /* Bounded by the check above and by the server-wide budget; one
+         * allocation for the whole body. */
+        if (!budget_allows(c, (size_t)p->content_length)) {
+            c->reject_status = 503;
+            return -1;
+        }
         pt_buf_reserve(&c->body, (size_t)p->content_length);
+        budget_update(c);
     }
     size_t el = c->expect_len < sizeof c->expect ? c->expect_len : 0;
     if (el && !c->http10 && (chunked || (has_length && p->content_length > 0)) &&
@@ -580,6 +839,10 @@ static int on_body(http_parser *p, const char *at, size_t n)
     pt_conn_t *c = p->data;
     if (n > PT_HTTP_MAX_BODY_BYTES - c->body.len) { /* chunked bodies grow here */
         c->reject_status = 413;
+        return -1;
+    }
+    if (c->body.len + n > c->body.cap && !budget_allows(c, n)) {
+        c->reject_status = 503;
         return -1;
     }
     pt_buf_append(&c->body, at, n);
@@ -599,6 +862,7 @@ static int on_message_complete(http_parser *p)
 
 static const http_parser_settings parser_settings = {
     .on_message_begin = on_message_begin,
+    .on_url = on_url,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
@@ -669,6 +933,125 @@ static void drain_pending(pt_conn_t *c)
     if (c->pending.len - c->pending_off < PENDING_HIGH) start_reading(c);
 }
 
+static void on_plain(pt_conn_t *c, char *data, size_t n);
+
+/* ---- TLS ---- */
+
+typedef struct tls_write {
+    uv_write_t req;
+    pt_conn_t *conn;
+    bool is_response;
+    size_t len;
+    char data[];
+} tls_write_t;
+
+static void on_tls_write(uv_write_t *req, int status)
+{
+    tls_write_t *tw = (tls_write_t *)req;
+    pt_conn_t *c = tw->conn;
+    bool is_response = tw->is_response;
+    free(tw);
+    if (status < 0) { /* includes UV_ECANCELED from conn_close */
+        conn_close(c);
+        return;
+    }
+    if (c->closing || !is_response) return;
+    response_done(c);
+    drain_pending(c);
+}
+
+/* Sends whatever the SSL has encrypted. With is_response, the response is
+ * done when the bytes have left (at once when the socket takes them all,
+ * like the plaintext path). Each flush owns its bytes, so flushes of
+ * handshake records, 100-continue and responses can be queued behind one
+ * another (libuv keeps their order). Returns -1 if the connection closed. */
+static int tls_flush(pt_conn_t *c, bool is_response)
+{
+    BIO *wbio = SSL_get_wbio(c->ssl);
+    size_t pending = (size_t)BIO_ctrl_pending(wbio);
+    if (pending == 0) {
+        if (is_response) response_done(c);
+        return 0;
+    }
+    tls_write_t *tw = malloc(sizeof *tw + pending);
+    if (!tw) pt_oom();
+    int got = BIO_read(wbio, tw->data, (int)pending);
+    if (got <= 0) {
+        free(tw);
+        conn_close(c);
+        return -1;
+    }
+    uv_buf_t b = uv_buf_init(tw->data, (unsigned)got);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) {
+        free(tw);
+        conn_close(c);
+        return -1;
+    }
+    if (n == got) {
+        free(tw);
+        if (is_response) response_done(c);
+        return 0;
+    }
+    b.base += n;
+    b.len -= (unsigned)n;
+    tw->conn = c;
+    tw->is_response = is_response;
+    if (uv_write(&tw->req, (uv_stream_t *)&c->tcp, &b, 1, on_tls_write)) {
+        free(tw);
+        conn_close(c);
+        return -1;
+    }
+    if (is_response) c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+    return 0;
+}
+
+/* Ciphertext from the socket: handshake, then decrypt into the loop's read
+ * buffer (free again: the SSL copied the ciphertext) and hand the
+ * plaintext on. */
+static void tls_on_read(pt_conn_t *c, const char *data, size_t n)
+{
+    if (BIO_write(SSL_get_rbio(c->ssl), data, (int)n) != (int)n) {
+        conn_close(c);
+        return;
+    }
+    if (!SSL_is_init_finished(c->ssl)) {
+        int r = SSL_do_handshake(c->ssl);
+        if (r <= 0) {
+            int e = SSL_get_error(c->ssl, r);
+            tls_flush(c, false); /* a handshake message, or an alert */
+            if (e != SSL_ERROR_WANT_READ && !c->closing) conn_close(c);
+            ERR_clear_error();
+            return;
+        }
+        if (tls_flush(c, false)) return;
+        /* Handshake done: from here on the normal idle/read deadlines. */
+        if (c->phase == PH_IDLE) c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+    }
+    char *buf = c->w->readbuf;
+    for (;;) {
+        int r = SSL_read(c->ssl, buf, (int)sizeof c->w->readbuf);
+        if (r > 0) {
+            on_plain(c, buf, (size_t)r);
+            if (c->closing || c->phase == PH_LINGER) break;
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, r);
+        ERR_clear_error();
+        if (e == SSL_ERROR_WANT_READ) break;
+        if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify: the peer is done */
+            c->eof = true;
+            stop_reading(c);
+            if (!c->busy) conn_close(c);
+            return;
+        }
+        conn_close(c);
+        return;
+    }
+    if (!c->closing) tls_flush(c, false); /* post-handshake messages (tickets) */
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     pt_conn_t *c = s->data;
@@ -686,16 +1069,30 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread == 0 || c->phase == PH_LINGER) return; /* lingering: discard */
-    size_t n = (size_t)nread;
+    if (c->ssl)
+        tls_on_read(c, buf->base, (size_t)nread);
+    else
+        on_plain(c, buf->base, (size_t)nread);
+}
+
+/* Request bytes (decrypted, on a TLS connection) as they arrive. */
+static void on_plain(pt_conn_t *c, char *data, size_t n)
+{
+    if (c->closing || c->phase == PH_LINGER) return;
     if (c->pending.len == c->pending_off && !c->busy) {
-        size_t used = consume(c, buf->base, n);
+        size_t used = consume(c, data, n);
         if (used == n || c->closing || c->phase == PH_LINGER) return;
-        pending_append(c, buf->base + used, n - used);
+        pending_append(c, data + used, n - used);
     } else {
-        pending_append(c, buf->base, n);
+        pending_append(c, data, n);
         if (!c->busy) drain_pending(c);
     }
-    if (!c->closing && c->pending.len - c->pending_off >= PENDING_HIGH) stop_reading(c);
+    if (c->closing) return;
+    if (c->pending.len - c->pending_off >= PENDING_HIGH) stop_reading(c);
+    budget_update(c);
+    /* Over the budget, a request still arriving is refused rather than
+     * allowed to grow further (its memory is released on close). */
+    if (c->phase == PH_READING && !c->busy && !budget_allows(c, 0)) reject(c, 503);
 }
 
 /* ---- hooks for the worker ---- */
@@ -710,9 +1107,13 @@ static pt_conn_t *conn_new(pt_worker_t *w)
     c->refs = 1;
     c->read_stopped = true;
     c->tcp.data = c;
+    c->handler = w->srv->opts.handler;
+    c->capture = c->handler || (w->srv->opts.auth && pt_auth_required(w->srv->opts.auth));
+    c->hx.conn = c;
     uv_tcp_init(&w->loop, &c->tcp);
     w->live++;
     w->nconns++;
+    atomic_fetch_add(&w->srv->open_conns, 1);
     c->next = w->conns;
     if (w->conns) w->conns->prev = c;
     w->conns = c;
@@ -726,6 +1127,21 @@ static void conn_begin(pt_conn_t *c)
     c->parser.data = c;
     c->phase = PH_IDLE;
     c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+    if (c->w->srv->ssl_ctx) {
+        BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+        c->ssl = SSL_new(c->w->srv->ssl_ctx);
+        if (!c->ssl || !rb || !wb) {
+            BIO_free(rb);
+            BIO_free(wb);
+            conn_close(c);
+            return;
+        }
+        SSL_set_bio(c->ssl, rb, wb);
+        SSL_set_accept_state(c->ssl);
+        /* The handshake is part of the first request: the read timeout
+         * bounds a client that starts one and stalls. */
+        c->deadline = now_ms(c) + opts_of(c)->read_timeout_ms;
+    }
     start_reading(c);
 }
 
@@ -734,9 +1150,17 @@ void pt_conn_on_connection(uv_stream_t *listener, int status)
     pt_worker_t *w = listener->data;
     if (status < 0) return; /* e.g. EMFILE: libuv retries on the next event */
     pt_conn_t *c = conn_new(w);
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) || w->stopping ||
-        w->nconns > opts_of(c)->max_connections) {
-        conn_close(c); /* over the cap: refuse at once rather than queue */
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) || w->stopping) {
+        conn_close(c);
+        return;
+    }
+    if (atomic_load(&w->srv->open_conns) > opts_of(c)->max_connections) {
+        /* Over the cap: a clear refusal, then close at once rather than
+         * queue (a best-effort write: the socket buffer of a fresh
+         * connection always has room for it). */
+        uv_buf_t b = uv_buf_init((char *)TOO_MANY_CONNS, sizeof TOO_MANY_CONNS - 1);
+        if (!w->srv->ssl_ctx) (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        conn_close(c);
         return;
     }
     conn_begin(c);
@@ -801,4 +1225,100 @@ void pt_conn_stop_all(pt_worker_t *w)
             break;
         }
     }
+}
+
+/* ---- handler mode (net/http_handler.h) ---- */
+
+static void handler_dispatch(pt_conn_t *c)
+{
+    pt_http_exchange_t *x = &c->hx;
+    /* Header views: name\0value\0 pairs, as the parser callbacks left them. */
+    size_t n = 0;
+    for (size_t off = 0; off < c->hdrs.len;) {
+        const char *name = c->hdrs.data + off;
+        size_t nl = strnlen(name, c->hdrs.len - off);
+        off += nl + 1;
+        if (off >= c->hdrs.len) break; /* cannot happen: pairs are always closed */
+        const char *value = c->hdrs.data + off;
+        size_t vl = strnlen(value, c->hdrs.len - off);
+        off += vl + 1;
+        if (n == x->hv_cap) {
+            size_t cap = x->hv_cap ? x->hv_cap * 2 : 32;
+            pt_http_header_t *hv = realloc(x->hv, cap * sizeof *hv);
+            if (!hv) pt_oom();
+            x->hv = hv;
+            x->hv_cap = cap;
+        }
+        x->hv[n++] = (pt_http_header_t){name, value, nl, vl};
+    }
+    pt_buf_putc(&c->url, 0);
+    c->url.len--;
+    snprintf(x->method, sizeof x->method, "%s", http_method_str(c->parser.method));
+    x->peer[0] = 0;
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET6)
+            uv_ip6_name((struct sockaddr_in6 *)&ss, x->peer, sizeof x->peer);
+        else
+            uv_ip4_name((struct sockaddr_in *)&ss, x->peer, sizeof x->peer);
+    }
+    x->req = (pt_http_request_t){
+        .method = x->method,
+        .target = c->url.data ? c->url.data : "",
+        .target_len = c->url.len,
+        .headers = x->hv,
+        .nheaders = n,
+        .body = c->body.data ? c->body.data : "",
+        .body_len = c->body.len,
+        .peer_ip = x->peer,
+    };
+    x->data = NULL;
+    c->refs++; /* released by pt_http_exchange_respond */
+    c->hx_inflight = true;
+    c->hx_in_dispatch = true;
+    c->handler->handle(c->handler->ctx, x);
+    c->hx_in_dispatch = false;
+}
+
+const pt_http_request_t *pt_http_exchange_request(const pt_http_exchange_t *x) { return &x->req; }
+uv_loop_t *pt_http_exchange_loop(pt_http_exchange_t *x) { return &x->conn->w->loop; }
+unsigned pt_http_exchange_thread(const pt_http_exchange_t *x) { return x->conn->w->index; }
+void pt_http_exchange_set_data(pt_http_exchange_t *x, void *data) { x->data = data; }
+void *pt_http_exchange_data(const pt_http_exchange_t *x) { return x->data; }
+
+void pt_http_exchange_post(pt_http_exchange_t *x) { pt_worker_post_completion(x->conn->w, x->conn); }
+
+void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r)
+{
+    pt_conn_t *c = x->conn;
+    if (!c->hx_inflight) return; /* answered twice: a handler bug, never a crash */
+    c->hx_inflight = false;
+    x->data = NULL;
+    if (!c->closing) {
+        int status = r->status >= 100 && r->status <= 999 ? r->status : 500;
+        /* 204 and 304 carry neither a body nor a Content-Length (RFC 9110). */
+        bool no_body = status == 204 || status == 304;
+        pt_buf_t *o = &c->hx_out;
+        pt_buf_clear(o);
+        pt_buf_printf(o, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, pt_http_reason(status),
+                      pt_http_date(c->w));
+        if (!no_body) pt_buf_printf(o, "Content-Length: %zu\r\n", r->body_len);
+        if (r->headers_len) pt_buf_append(o, r->headers, r->headers_len);
+        if (c->close_after || c->w->stopping)
+            pt_buf_puts(o, "Connection: close\r\n");
+        else if (c->http10)
+            pt_buf_puts(o, "Connection: keep-alive\r\n");
+        pt_buf_puts(o, "\r\n");
+        if (!no_body && !c->head_only && r->body_len) pt_buf_append(o, r->body, r->body_len);
+        c->out[0] = uv_buf_init(o->data, (unsigned)o->len);
+        write_out(c, 1);
+        if (c->hx_out.cap > BUF_KEEP_MAX && !c->busy) pt_buf_free(&c->hx_out);
+    }
+    if (c->hx_in_dispatch) {
+        c->refs--; /* cannot reach 0: the open handle holds one */
+        return;    /* consume() goes on with pipelined requests */
+    }
+    if (!c->closing && !c->busy) drain_pending(c);
+    conn_unref(c); /* may free c */
 }

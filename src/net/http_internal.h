@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include "net/http_server.h"
@@ -65,6 +66,11 @@ struct pt_http_server {
     pt_worker_t **workers;
     bool stop_sent;
     pthread_mutex_t stop_mu;
+    /* Shared by every loop: open connections (for the global cap) and
+     * bytes of request buffers (for the buffer budget). */
+    atomic_uint open_conns;
+    atomic_size_t buffered;
+    SSL_CTX *ssl_ctx;         /* NULL: plaintext listener */
     char address[80];
 };
 

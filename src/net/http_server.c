@@ -38,6 +38,9 @@
 
 #include "util/error.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 static _Thread_local pt_worker_t *tls_worker;
 
 pt_worker_t *pt_worker_current(void) { return tls_worker; }
@@ -205,6 +208,48 @@ fail:
     return PT_ERR;
 }
 
+/* ---- TLS ---- */
+
+/* One context for every loop (SSL_CTX is thread-safe once set up): TLS 1.2
+ * minimum, OpenSSL's default cipher suites (forward-secret AEADs first), no
+ * compression or renegotiation, small idle buffers. */
+static int tls_context(const pt_http_options_t *o, SSL_CTX **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    if (!o->tls_cert && !o->tls_key) return PT_OK;
+    if (!o->tls_cert || !o->tls_key) {
+        snprintf(errbuf, errlen, "TLS needs both a certificate and a private key");
+        return PT_ERR;
+    }
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) goto ssl_error;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1) {
+        char e[256];
+        ERR_error_string_n(ERR_get_error(), e, sizeof e);
+        snprintf(errbuf, errlen, "cannot load TLS certificate '%s': %s", o->tls_cert, e);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        char e[256];
+        ERR_error_string_n(ERR_get_error(), e, sizeof e);
+        snprintf(errbuf, errlen, "cannot load TLS private key '%s': %s", o->tls_key, e);
+        goto fail;
+    }
+    *out = ctx;
+    return PT_OK;
+ssl_error:
+    snprintf(errbuf, errlen, "cannot create a TLS context");
+fail:
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return PT_ERR;
+}
+
 /* ---- lifecycle ---- */
 
 static void worker_free(pt_worker_t *w)
@@ -311,7 +356,10 @@ int pt_http_server_start(const pt_http_options_t *opts, pt_engine_t *engine,
     if (!srv->opts.idle_timeout_ms) srv->opts.idle_timeout_ms = PT_HTTP_DEFAULT_IDLE_TIMEOUT_MS;
     if (!srv->opts.read_timeout_ms) srv->opts.read_timeout_ms = PT_HTTP_DEFAULT_READ_TIMEOUT_MS;
     if (!srv->opts.max_connections) srv->opts.max_connections = PT_HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!srv->opts.max_buffer_bytes) srv->opts.max_buffer_bytes = PT_HTTP_DEFAULT_MAX_BUFFER_BYTES;
     srv->opts.host = NULL; /* not kept: the caller's string */
+    if (tls_context(opts, &srv->ssl_ctx, errbuf, errlen)) goto fail;
+    srv->opts.tls_cert = srv->opts.tls_key = NULL; /* loaded; not kept */
     pthread_mutex_init(&srv->stop_mu, NULL);
     srv->workers = calloc(opts->threads, sizeof *srv->workers);
     if (!srv->workers) {
@@ -358,6 +406,7 @@ fail:
     for (unsigned i = 0; i < opts->threads && srv->workers; i++)
         if (srv->workers[i]) worker_abandon(srv->workers[i]);
     free(srv->workers);
+    SSL_CTX_free(srv->ssl_ctx);
     pthread_mutex_destroy(&srv->stop_mu);
     free(srv);
     return PT_ERR;
@@ -403,6 +452,7 @@ void pt_http_server_destroy(pt_http_server_t *srv)
     for (unsigned i = 0; i < srv->nworkers; i++)
         if (srv->workers[i]) worker_free(srv->workers[i]);
     free(srv->workers);
+    SSL_CTX_free(srv->ssl_ctx);
     pthread_mutex_destroy(&srv->stop_mu);
     free(srv);
 }

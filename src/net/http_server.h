@@ -31,7 +31,14 @@
 
 #define PT_HTTP_DEFAULT_IDLE_TIMEOUT_MS 60000u
 #define PT_HTTP_DEFAULT_READ_TIMEOUT_MS 30000u
-#define PT_HTTP_DEFAULT_MAX_CONNECTIONS 10000u
+/* Server-wide cap on open connections; further ones get a 503 and are
+ * closed at once. */
+#define PT_HTTP_DEFAULT_MAX_CONNECTIONS 16384u
+/* Server-wide cap on bytes held in request buffers (bodies, pipelined
+ * input, captured headers); requests that would pass it get 503. */
+#define PT_HTTP_DEFAULT_MAX_BUFFER_BYTES (1024u * 1024u * 1024u)
+/* More header lines than this in one request: 431. */
+#define PT_HTTP_MAX_HEADERS 256u
 
 typedef struct pt_http_server pt_http_server_t;
 
@@ -42,8 +49,21 @@ typedef struct pt_http_options {
     uint64_t idle_timeout_ms;  /* keep-alive connection with no request; 0 = default */
     uint64_t read_timeout_ms;  /* a request must arrive whole within this time
                                   of its first byte (slowloris); 0 = default */
-    unsigned max_connections;  /* per thread; further ones are closed at once;
-                                  0 = default */
+    unsigned max_connections;  /* server-wide; further ones get 503 and are
+                                  closed at once; 0 = default */
+    size_t max_buffer_bytes;   /* server-wide request-buffer budget; 0 = default */
+    /* NULL or not required: no authentication. Otherwise every DynamoDB
+     * call is verified (SigV4 + access policy, src/auth/auth.h) before the
+     * engine sees it. Must outlive the server. */
+    struct pt_auth *auth;
+    /* TLS: PEM certificate chain and private key files; both NULL for
+     * plaintext. TLS 1.2 and 1.3 only. */
+    const char *tls_cert;
+    const char *tls_key;
+    /* NULL: the DynamoDB protocol. Otherwise every request goes to this
+     * handler (net/http_handler.h; the API gateway's listener). Must
+     * outlive the server. */
+    const struct pt_http_handler *handler;
 } pt_http_options_t;
 
 /* Binds the listening sockets and starts the loop threads. On success the

@@ -23,11 +23,13 @@ typedef struct pt_store pt_store_t;
 typedef struct pt_txn pt_txn_t;
 typedef struct pt_cursor pt_cursor_t;
 
-/* Longest key the store accepts (LMDB's compile-time limit). Keys are
- * never empty. pt_put of a longer or empty key fails with PT_ERR; pt_get /
- * pt_del of one return PT_NOTFOUND (it cannot exist). Callers that build
- * keys from client data must bound them below this first. */
-#define PT_STORE_MAX_KEY_LEN 511
+/* Longest key the store accepts. Keys are never empty. pt_put of a longer
+ * or empty key fails with PT_ERR; pt_get / pt_del of one return
+ * PT_NOTFOUND (it cannot exist). Keys longer than LMDB's 511-byte limit are
+ * supported transparently (store_lmdb.c: prefix + hash physical key); among
+ * keys over 510 bytes that share their first 495 bytes, cursor order is by
+ * hash rather than bytewise. */
+#define PT_STORE_MAX_KEY_LEN 8192
 
 typedef struct pt_slice {
     const void *data;

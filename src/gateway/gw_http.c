@@ -1,0 +1,517 @@
+/* HTTP/1.1 upstream client for the gateway's `http` integration (see
+ * gw_http.h for the contract).
+ *
+ * Pool: idle keep-alive connections are kept in a per-thread list (the loop
+ * thread is the only user, so no locks), at most POOL_MAX_IDLE per thread;
+ * an idle connection keeps reading so that the upstream closing it (or
+ * sending garbage) frees it at once. A call takes the most recently used
+ * idle connection to the same host:port, or connects.
+ *
+ * Lifetimes: a call owns a timer (its deadline); the call's memory is freed
+ * from the timer's close callback, so gw_http_call_free may be called from
+ * inside done(). A connection is freed from its own close callback; while a
+ * call uses it, conn->call points back and every callback checks it.
+ * Idle connections are unreferenced (uv_unref) so that they never keep a
+ * stopping loop alive; their sockets are reclaimed at process exit. */
+#include <http_parser.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gateway/gw_http.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+#define POOL_MAX_IDLE 64
+
+typedef struct upconn upconn_t;
+
+struct gw_http_call {
+    uv_loop_t *loop;
+    gw_http_done_fn done;
+    void *userdata;
+    char host[256];
+    unsigned port;
+    char hostport[300];
+    bool head;
+    pt_buf_t req;
+    upconn_t *conn;
+    uv_timer_t timer;
+    uv_getaddrinfo_t gai;
+    bool gai_pending;
+    bool finished;
+    bool freed;
+    int retries;
+    /* response */
+    int status;
+    pt_buf_t hdrs;
+    pt_buf_t body;
+    pt_buf_t field;
+    pt_buf_t value;
+    bool in_value;
+    bool got_bytes;
+    bool keep_alive;
+};
+
+struct upconn {
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    uv_write_t write_req;
+    upconn_t *next;            /* idle list */
+    char hostport[300];
+    gw_http_call_t *call;      /* NULL when idle */
+    http_parser parser;
+    bool closing;
+    bool reused;
+    char readbuf[16384];
+};
+
+static _Thread_local upconn_t *idle_head;
+static _Thread_local unsigned idle_count;
+
+static void call_finish(gw_http_call_t *c, int status);
+static void conn_close(upconn_t *u);
+static void start_connect(gw_http_call_t *c);
+static void on_timer_closed(uv_handle_t *h);
+
+/* ---------------------------------------------------------- connections */
+
+static void on_conn_closed(uv_handle_t *h) { free(h->data); }
+
+static void idle_remove(upconn_t *u)
+{
+    for (upconn_t **p = &idle_head; *p; p = &(*p)->next)
+        if (*p == u) {
+            *p = u->next;
+            idle_count--;
+            return;
+        }
+}
+
+static void conn_close(upconn_t *u)
+{
+    if (u->closing) return;
+    u->closing = true;
+    if (!u->call) idle_remove(u);
+    uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    upconn_t *u = h->data;
+    buf->base = u->readbuf;
+    buf->len = sizeof u->readbuf;
+}
+
+/* ---------------------------------------------------------- response parsing */
+
+static void flush_header(gw_http_call_t *c)
+{
+    if (!c->field.len) return;
+    pt_buf_putc(&c->field, 0);
+    pt_buf_putc(&c->value, 0);
+    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                      "te", "trailer", "upgrade", "content-length", "date", "x-request-id"};
+    bool skip = false;
+    for (size_t i = 0; i < sizeof hop / sizeof *hop; i++)
+        if (!strcasecmp(c->field.data, hop[i])) skip = true;
+    if (!skip && !strpbrk(c->value.data, "\r\n"))
+        pt_buf_printf(&c->hdrs, "%s: %s\r\n", c->field.data, c->value.data);
+    pt_buf_clear(&c->field);
+    pt_buf_clear(&c->value);
+}
+
+static int p_header_field(http_parser *p, const char *at, size_t n)
+{
+    gw_http_call_t *c = ((upconn_t *)p->data)->call;
+    if (c->in_value) {
+        flush_header(c);
+        c->in_value = false;
+    }
+    pt_buf_append(&c->field, at, n);
+    return 0;
+}
+
+static int p_header_value(http_parser *p, const char *at, size_t n)
+{
+    gw_http_call_t *c = ((upconn_t *)p->data)->call;
+    c->in_value = true;
+    pt_buf_append(&c->value, at, n);
+    return 0;
+}
+
+static int p_headers_complete(http_parser *p)
+{
+    upconn_t *u = p->data;
+    gw_http_call_t *c = u->call;
+    flush_header(c);
+    c->in_value = false;
+    c->status = (int)p->status_code;
+    if (p->content_length != ULLONG_MAX && p->content_length > GW_HTTP_MAX_BODY) return -1;
+    return c->head ? 1 : 0; /* a response to HEAD has no body */
+}
+
+static int p_body(http_parser *p, const char *at, size_t n)
+{
+    gw_http_call_t *c = ((upconn_t *)p->data)->call;
+    if (c->body.len + n > GW_HTTP_MAX_BODY) return -1;
+    pt_buf_append(&c->body, at, n);
+    return 0;
+}
+
+static int p_message_complete(http_parser *p)
+{
+    upconn_t *u = p->data;
+    u->call->keep_alive = http_should_keep_alive(p);
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_header_field = p_header_field,
+    .on_header_value = p_header_value,
+    .on_headers_complete = p_headers_complete,
+    .on_body = p_body,
+    .on_message_complete = p_message_complete,
+};
+
+/* Idle connection: any event means it is no longer usable. */
+static void on_idle_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    if (nread == 0) return;
+    conn_close(s->data);
+}
+
+static void release_conn(gw_http_call_t *c, bool reusable)
+{
+    upconn_t *u = c->conn;
+    if (!u) return;
+    c->conn = NULL;
+    u->call = NULL;
+    if (!reusable || u->closing || idle_count >= POOL_MAX_IDLE) {
+        u->call = NULL;
+        if (!u->closing) {
+            u->closing = true;
+            uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
+        }
+        return;
+    }
+    uv_read_stop((uv_stream_t *)&u->tcp);
+    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_idle_read)) {
+        u->closing = true;
+        uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
+        return;
+    }
+    /* An idle pooled connection must not keep the loop alive at shutdown
+     * (the HTTP server's loop ends when its own handles are closed). */
+    uv_unref((uv_handle_t *)&u->tcp);
+    u->next = idle_head;
+    idle_head = u;
+    idle_count++;
+}
+
+/* A reused connection that failed before any response byte: the upstream
+ * had closed it; try once more on a fresh connection. */
+static bool retry(gw_http_call_t *c)
+{
+    upconn_t *u = c->conn;
+    if (!u || !u->reused || c->got_bytes || c->retries >= 1) return false;
+    c->retries++;
+    c->conn = NULL;
+    u->call = NULL;
+    if (!u->closing) {
+        u->closing = true;
+        uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
+    }
+    start_connect(c);
+    return true;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    upconn_t *u = s->data;
+    gw_http_call_t *c = u->call;
+    if (!c || c->finished) return;
+    if (nread == 0) return;
+    if (nread < 0) {
+        if (nread == UV_EOF) {
+            /* EOF ends a body delimited by the connection's close. */
+            http_parser_execute(&u->parser, &settings, NULL, 0);
+            if (HTTP_PARSER_ERRNO(&u->parser) == HPE_PAUSED) {
+                c->keep_alive = false;
+                call_finish(c, c->status);
+                return;
+            }
+        }
+        if (retry(c)) return;
+        call_finish(c, 502);
+        return;
+    }
+    c->got_bytes = true;
+    http_parser_execute(&u->parser, &settings, buf->base, (size_t)nread);
+    enum http_errno e = HTTP_PARSER_ERRNO(&u->parser);
+    if (e == HPE_PAUSED) {
+        call_finish(c, c->status);
+    } else if (e != HPE_OK) {
+        c->keep_alive = false;
+        call_finish(c, 502);
+    }
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    upconn_t *u = req->data;
+    gw_http_call_t *c = u->call;
+    if (!c || c->finished || status == 0) return;
+    if (retry(c)) return;
+    call_finish(c, 502);
+}
+
+static void send_request(gw_http_call_t *c)
+{
+    upconn_t *u = c->conn;
+    http_parser_init(&u->parser, HTTP_RESPONSE);
+    u->parser.data = u;
+    pt_buf_clear(&c->hdrs);
+    pt_buf_clear(&c->body);
+    pt_buf_clear(&c->field);
+    pt_buf_clear(&c->value);
+    c->in_value = false;
+    c->got_bytes = false;
+    uv_read_stop((uv_stream_t *)&u->tcp);
+    uv_buf_t b = uv_buf_init(c->req.data, (unsigned)c->req.len);
+    u->write_req.data = u;
+    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) ||
+        uv_write(&u->write_req, (uv_stream_t *)&u->tcp, &b, 1, on_write)) {
+        if (!retry(c)) call_finish(c, 502);
+    }
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    upconn_t *u = req->data;
+    gw_http_call_t *c = u->call;
+    if (!c || c->finished) { /* the call timed out meanwhile */
+        if (!u->closing) {
+            u->closing = true;
+            uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
+        }
+        return;
+    }
+    if (status) {
+        call_finish(c, 502);
+        return;
+    }
+    send_request(c);
+}
+
+static void connect_addr(gw_http_call_t *c, const struct sockaddr *addr)
+{
+    upconn_t *u = calloc(1, sizeof *u);
+    if (!u) pt_oom();
+    uv_tcp_init(c->loop, &u->tcp);
+    u->tcp.data = u;
+    u->call = c;
+    snprintf(u->hostport, sizeof u->hostport, "%s", c->hostport);
+    c->conn = u;
+    uv_tcp_nodelay(&u->tcp, 1);
+    u->connect_req.data = u;
+    if (uv_tcp_connect(&u->connect_req, &u->tcp, addr, on_connect)) call_finish(c, 502);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    gw_http_call_t *c = req->data;
+    c->gai_pending = false;
+    if (c->finished) {
+        if (res) uv_freeaddrinfo(res);
+        if (c->freed) uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+        return;
+    }
+    if (status || !res) {
+        if (res) uv_freeaddrinfo(res);
+        call_finish(c, 502);
+        return;
+    }
+    connect_addr(c, res->ai_addr);
+    uv_freeaddrinfo(res);
+}
+
+static void start_connect(gw_http_call_t *c)
+{
+    struct sockaddr_storage ss;
+    if (uv_ip4_addr(c->host, (int)c->port, (struct sockaddr_in *)&ss) == 0 ||
+        uv_ip6_addr(c->host, (int)c->port, (struct sockaddr_in6 *)&ss) == 0) {
+        connect_addr(c, (struct sockaddr *)&ss);
+        return;
+    }
+    struct addrinfo hints = {0};
+    hints.ai_socktype = SOCK_STREAM;
+    char port[8];
+    snprintf(port, sizeof port, "%u", c->port);
+    c->gai.data = c;
+    if (uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->host, port, &hints)) {
+        call_finish(c, 502);
+        return;
+    }
+    c->gai_pending = true;
+}
+
+/* ---------------------------------------------------------------- calls */
+
+static void on_timeout(uv_timer_t *t)
+{
+    gw_http_call_t *c = t->data;
+    if (c->finished) return;
+    c->keep_alive = false;
+    call_finish(c, 504);
+}
+
+static void call_finish(gw_http_call_t *c, int status)
+{
+    if (c->finished) return;
+    c->finished = true;
+    uv_timer_stop(&c->timer);
+    bool ok = status != 502 && status != 504 && c->status >= 100;
+    if (!ok) c->status = status;
+    release_conn(c, ok && c->keep_alive);
+    c->done(c, c->userdata);
+}
+
+static int parse_url(gw_http_call_t *c, const char *url, const char **path)
+{
+    if (strncmp(url, "http://", 7)) return PT_ERR;
+    const char *h = url + 7;
+    const char *slash = strchr(h, '/');
+    const char *q = strchr(h, '?');
+    const char *end = slash ? slash : q ? q : h + strlen(h);
+    *path = slash ? slash : "/";
+    const char *colon = NULL;
+    const char *hs = h, *he = end;
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        if (!rb) return PT_ERR;
+        hs = h + 1;
+        he = rb;
+        colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+    } else {
+        colon = memchr(h, ':', (size_t)(end - h));
+        if (colon) he = colon;
+    }
+    size_t hl = (size_t)(he - hs);
+    if (!hl || hl >= sizeof c->host) return PT_ERR;
+    memcpy(c->host, hs, hl);
+    c->host[hl] = 0;
+    c->port = 80;
+    if (colon) {
+        char *pe;
+        unsigned long p = strtoul(colon + 1, &pe, 10);
+        if (pe != end || p == 0 || p > 65535) return PT_ERR;
+        c->port = (unsigned)p;
+    }
+    snprintf(c->hostport, sizeof c->hostport, "%.*s", (int)(end - h), h);
+    return PT_OK;
+}
+
+int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
+                       const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
+                       gw_http_done_fn done, void *userdata, gw_http_call_t **out)
+{
+    (void)thread; /* the pool is thread-local already */
+    *out = NULL;
+    gw_http_call_t *c = calloc(1, sizeof *c);
+    if (!c) pt_oom();
+    const char *path;
+    if (parse_url(c, url, &path) || strpbrk(path, " \r\n")) {
+        free(c);
+        return PT_ERR;
+    }
+    c->loop = loop;
+    c->done = done;
+    c->userdata = userdata;
+    c->head = !strcmp(req->method, "HEAD");
+    pt_buf_printf(&c->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, path, c->hostport);
+    static const char *const skip[] = {"host", "connection", "keep-alive", "proxy-connection",
+                                       "transfer-encoding", "te", "trailer", "upgrade",
+                                       "content-length", "expect", "x-forwarded-for", "x-request-id"};
+    const char *xff = NULL;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        bool drop = false;
+        for (size_t k = 0; k < sizeof skip / sizeof *skip; k++)
+            if (!strcasecmp(req->headers[i].name, skip[k])) drop = true;
+        if (!strcasecmp(req->headers[i].name, "x-forwarded-for")) xff = req->headers[i].value;
+        if (drop) continue;
+        pt_buf_printf(&c->req, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
+    }
+    if (xff)
+        pt_buf_printf(&c->req, "X-Forwarded-For: %s, %s\r\n", xff, req->peer_ip);
+    else
+        pt_buf_printf(&c->req, "X-Forwarded-For: %s\r\n", req->peer_ip);
+    pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", request_id, req->body_len);
+    pt_buf_append(&c->req, req->body, req->body_len);
+
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    uv_timer_start(&c->timer, on_timeout, timeout_ms, 0);
+    *out = c;
+
+    /* A pooled connection to the same upstream, most recent first. */
+    for (upconn_t **p = &idle_head; *p; p = &(*p)->next) {
+        upconn_t *u = *p;
+        if (u->closing || strcmp(u->hostport, c->hostport)) continue;
+        *p = u->next;
+        idle_count--;
+        u->call = c;
+        u->reused = true;
+        uv_ref((uv_handle_t *)&u->tcp);
+        c->conn = u;
+        send_request(c);
+        return PT_OK;
+    }
+    start_connect(c);
+    return PT_OK;
+}
+
+void gw_http_call_result(const gw_http_call_t *c, int *status, const char **headers,
+                         size_t *headers_len, const char **body, size_t *body_len)
+{
+    *status = c->status;
+    *headers = c->hdrs.data ? c->hdrs.data : "";
+    *headers_len = c->hdrs.len;
+    *body = c->body.data ? c->body.data : "";
+    *body_len = c->body.len;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    gw_http_call_t *c = h->data;
+    pt_buf_free(&c->req);
+    pt_buf_free(&c->hdrs);
+    pt_buf_free(&c->body);
+    pt_buf_free(&c->field);
+    pt_buf_free(&c->value);
+    free(c);
+}
+
+void gw_http_call_free(gw_http_call_t *c)
+{
+    if (!c) return;
+    if (!c->finished) { /* never finished: detach from the connection */
+        c->finished = true;
+        if (c->conn) {
+            c->conn->call = NULL;
+            conn_close(c->conn);
+            c->conn = NULL;
+        }
+    }
+    c->freed = true;
+    if (c->gai_pending) {
+        uv_cancel((uv_req_t *)&c->gai); /* on_resolved frees (status canceled) */
+        return;
+    }
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
