@@ -111,134 +111,45 @@ static bool table_entry_skipped(const pt_json_t *items, uint32_t i)
 
 /* ---- phase 2: Coral's constraints, in params.c's message format ---- */
 
-#define MAX_ERRORS 10
-#define MAX_VALUE_CHARS 200
-
-typedef struct constraints {
-    pt_arena_t *arena;
-    const char *msgs[MAX_ERRORS];
-    int n;
-} constraints_t;
-
-static void render(const pt_json_t *v, pt_buf_t *b)
-{
-    switch (v->type) {
-    case PT_JSON_STRING:
-    case PT_JSON_NUMBER: pt_buf_append(b, v->u.str, v->len); break;
-    case PT_JSON_TRUE: pt_buf_puts(b, "true"); break;
-    case PT_JSON_FALSE: pt_buf_puts(b, "false"); break;
-    case PT_JSON_NULL: pt_buf_puts(b, "null"); break;
-    case PT_JSON_ARRAY:
-        pt_buf_putc(b, '[');
-        for (uint32_t i = 0; i < v->len; i++) {
-            if (i) pt_buf_puts(b, ", ");
-            render(&v->u.elems[i], b);
-        }
-        pt_buf_putc(b, ']');
-        break;
-    case PT_JSON_OBJECT:
-        pt_buf_putc(b, '{');
-        for (uint32_t i = 0; i < v->len; i++) {
-            if (i) pt_buf_puts(b, ", ");
-            pt_buf_append(b, v->u.members[i].key, v->u.members[i].key_len);
-            pt_buf_putc(b, '=');
-            render(&v->u.members[i].value, b);
-        }
-        pt_buf_putc(b, '}');
-        break;
-    }
-}
-
-static void violation(constraints_t *c, const pt_json_t *v, const char *path, const char *constraint)
-{
-    if (c->n >= MAX_ERRORS) return;
-    pt_buf_t b = PT_BUF_INIT;
-    pt_buf_puts(&b, "Value ");
-    if (!v) {
-        pt_buf_puts(&b, "null");
-    } else {
-        /* Error messages are bounded (pt_error_t); a whole RequestItems
-         * map would crowd out the path and constraint, which are what
-         * clients match on, so a long rendering is cut short. */
-        pt_buf_t value = PT_BUF_INIT;
-        render(v, &value);
-        pt_buf_putc(&b, '\'');
-        if (value.len > MAX_VALUE_CHARS) {
-            pt_buf_append(&b, value.data, MAX_VALUE_CHARS);
-            pt_buf_puts(&b, "...");
-        } else {
-            pt_buf_append(&b, value.data, value.len);
-        }
-        pt_buf_putc(&b, '\'');
-        pt_buf_free(&value);
-    }
-    pt_buf_printf(&b, " at '%s' failed to satisfy constraint: %s", path, constraint);
-    c->msgs[c->n++] = pt_arena_strndup(c->arena, b.data, b.len);
-    pt_buf_free(&b);
-}
-
-/* Java String.length(): UTF-16 code units of a UTF-8 string. */
-static int64_t java_length(const char *s, uint32_t len)
-{
-    int64_t n = 0;
-    for (uint32_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch & 0xC0) != 0x80) n += ch >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
-
-static bool table_name_chars_ok(const char *s, uint32_t len)
-{
-    if (!len) return false;
-    for (uint32_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-              ch == '.' || ch == '-'))
-            return false;
-    }
-    return true;
-}
-
-static void check_enum(constraints_t *c, const pt_json_t *req, const char *name, const char *path,
+static void check_enum(pt_violations_t *c, const pt_json_t *req, const char *name, const char *path,
                        const char *const *allowed, const char *constraint)
 {
     const pt_json_t *v = pt_param(req, name);
     if (!v || v->type != PT_JSON_STRING) return;
     for (const char *const *e = allowed; *e; e++)
         if (strlen(*e) == v->len && !memcmp(*e, v->u.str, v->len)) return;
-    violation(c, v, path, constraint);
+    pt_violation_add(c, v, path, constraint);
 }
 
-static void check_length(constraints_t *c, const pt_json_t *v, const char *path, int64_t min, int64_t max)
+static void check_length(pt_violations_t *c, const pt_json_t *v, const char *path, int64_t min, int64_t max)
 {
     char m[96];
     if (v->len < min) {
         snprintf(m, sizeof m, "Member must have length greater than or equal to %lld", (long long)min);
-        violation(c, v, path, m);
+        pt_violation_add(c, v, path, m);
     }
     if (v->len > max) {
         snprintf(m, sizeof m, "Member must have length less than or equal to %lld", (long long)max);
-        violation(c, v, path, m);
+        pt_violation_add(c, v, path, m);
     }
 }
 
 /* RequestItems itself: not null, at least one table, table names valid
  * (one message per bad name), and for BatchWriteItem 1..25 requests per
  * table (one message per table out of range). */
-static void check_request_items(constraints_t *c, const pt_json_t *items, bool is_write)
+static void check_request_items(pt_violations_t *c, const pt_json_t *items, bool is_write)
 {
     if (!items || items->type != PT_JSON_OBJECT) {
-        violation(c, NULL, "requestItems", "Member must not be null");
+        pt_violation_add(c, NULL, "requestItems", "Member must not be null");
         return;
     }
     if (items->len < 1)
-        violation(c, items, "requestItems", "Member must have length greater than or equal to 1");
+        pt_violation_add(c, items, "requestItems", "Member must have length greater than or equal to 1");
     for (uint32_t i = 0; i < items->len; i++) {
         const pt_json_member_t *m = &items->u.members[i];
-        int64_t n = java_length(m->key, m->key_len);
-        if (n > 255 || n < 3 || !table_name_chars_ok(m->key, m->key_len))
-            violation(c, items, "requestItems",
+        int64_t n = pt_java_length(m->key, m->key_len);
+        if (n > 255 || n < 3 || !pt_name_chars_ok(m->key, m->key_len))
+            pt_violation_add(c, items, "requestItems",
                       "Map keys must satisfy constraint: [Member must have length less than or equal to 255, "
                       "Member must have length greater than or equal to 3, Member must satisfy regular "
                       "expression pattern: [a-zA-Z0-9_.-]+]");
@@ -247,25 +158,10 @@ static void check_request_items(constraints_t *c, const pt_json_t *items, bool i
     for (uint32_t i = 0; i < items->len; i++) {
         const pt_json_t *v = &items->u.members[i].value;
         if (v->type == PT_JSON_ARRAY && v->len >= 1 && v->len <= PT_BATCH_WRITE_MAX_REQUESTS) continue;
-        violation(c, items, "requestItems",
+        pt_violation_add(c, items, "requestItems",
                   "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
                   "Member must have length greater than or equal to 1]");
     }
-}
-
-static int constraints_result(pt_call_t *call, constraints_t *c)
-{
-    if (!c->n) return PT_OK;
-    pt_buf_t b = PT_BUF_INIT;
-    pt_buf_printf(&b, "%d validation error%s detected: ", c->n, c->n > 1 ? "s" : "");
-    for (int i = 0; i < c->n; i++) {
-        if (i) pt_buf_puts(&b, "; ");
-        pt_buf_puts(&b, c->msgs[i]);
-    }
-    pt_buf_putc(&b, 0);
-    pt_error_set(&call->err, PT_E_VALIDATION, "%s", b.data);
-    pt_buf_free(&b);
-    return PT_ERR;
 }
 
 /* ---- shared output ---- */
@@ -335,7 +231,7 @@ static int get_phase1(pt_call_t *call, const pt_json_t *req)
 
 static int get_phase2(pt_call_t *call, const pt_json_t *req)
 {
-    constraints_t c = {.arena = &call->arena};
+    pt_violations_t c = {.arena = &call->arena};
     check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", return_consumed,
                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
     const pt_json_t *items = pt_param(req, "RequestItems");
@@ -344,14 +240,14 @@ static int get_phase2(pt_call_t *call, const pt_json_t *req)
         const pt_json_member_t *m = &items->u.members[i];
         const pt_json_t *keys = m->value.type == PT_JSON_OBJECT ? pt_param(&m->value, "Keys") : NULL;
         const char *path = pt_arena_sprintf(&call->arena, "requestItems.%s.member.keys", m->key);
-        if (!keys) violation(&c, NULL, path, "Member must not be null");
+        if (!keys) pt_violation_add(&c, NULL, path, "Member must not be null");
         else check_length(&c, keys, path, 1, PT_BATCH_GET_MAX_KEYS);
         const pt_json_t *names = m->value.type == PT_JSON_OBJECT ? pt_param(&m->value, "AttributesToGet") : NULL;
         if (names)
             check_length(&c, names, pt_arena_sprintf(&call->arena, "requestItems.%s.member.attributesToGet", m->key),
                          1, 255);
     }
-    return constraints_result(call, &c);
+    return pt_violations_report(&c, &call->err);
 }
 
 static bool same_string(const pt_json_t *a, const pt_json_t *b)
@@ -632,7 +528,7 @@ static int write_phase1(pt_call_t *call, const pt_json_t *req)
 
 static int write_phase2(pt_call_t *call, const pt_json_t *req)
 {
-    constraints_t c = {.arena = &call->arena};
+    pt_violations_t c = {.arena = &call->arena};
     check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", return_consumed,
                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
     check_enum(&c, req, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", return_metrics,
@@ -647,19 +543,19 @@ static int write_phase2(pt_call_t *call, const pt_json_t *req)
             if (wr->type != PT_JSON_OBJECT) continue;
             const pt_json_t *del = pt_param(wr, "DeleteRequest");
             if (del && !pt_param(del, "Key"))
-                violation(&c, NULL,
+                pt_violation_add(&c, NULL,
                           pt_arena_sprintf(&call->arena, "requestItems.%s.member.%u.member.deleteRequest.key", m->key,
                                            r + 1),
                           "Member must not be null");
             const pt_json_t *put = pt_param(wr, "PutRequest");
             if (put && !pt_param(put, "Item"))
-                violation(&c, NULL,
+                pt_violation_add(&c, NULL,
                           pt_arena_sprintf(&call->arena, "requestItems.%s.member.%u.member.putRequest.item", m->key,
                                            r + 1),
                           "Member must not be null");
         }
     }
-    return constraints_result(call, &c);
+    return pt_violations_report(&c, &call->err);
 }
 
 /* The operation's own checks for one table (dynalite validations/

@@ -10,13 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_ERRORS 10
+#define MAX_VALUE_CHARS 300 /* above any table name DynamoDB would print whole */
 
 typedef struct checker {
-    pt_arena_t *arena;
+    pt_violations_t vs;
     pt_error_t *err;
-    const char *msgs[MAX_ERRORS];
-    int nmsgs;
 } checker_t;
 
 /* ---- phase 1: JSON kinds ---- */
@@ -179,32 +177,56 @@ static void value_str(const pt_json_t *v, pt_buf_t *b)
     }
 }
 
-static void fail(checker_t *c, const pt_json_t *v, const char *path, const char *constraint)
+void pt_violation_add(pt_violations_t *vs, const pt_json_t *v, const char *path, const char *constraint)
 {
-    if (c->nmsgs >= MAX_ERRORS) return;
+    if (vs->n >= PT_MAX_VIOLATIONS) return;
     pt_buf_t b = PT_BUF_INIT;
     pt_buf_puts(&b, "Value ");
     if (!v || v->type == PT_JSON_NULL) {
         pt_buf_puts(&b, "null");
     } else {
+        pt_buf_t value = PT_BUF_INIT;
+        value_str(v, &value);
         pt_buf_putc(&b, '\'');
-        value_str(v, &b);
+        pt_buf_append(&b, value.data, value.len > MAX_VALUE_CHARS ? MAX_VALUE_CHARS : value.len);
+        if (value.len > MAX_VALUE_CHARS) pt_buf_puts(&b, "...");
         pt_buf_putc(&b, '\'');
+        pt_buf_free(&value);
     }
     pt_buf_printf(&b, " at '%s' failed to satisfy constraint: %s", path, constraint);
-    c->msgs[c->nmsgs++] = pt_arena_strndup(c->arena, b.data, b.len);
+    vs->msgs[vs->n++] = pt_arena_strndup(vs->arena, b.data, b.len);
     pt_buf_free(&b);
+}
+
+int pt_violations_report(const pt_violations_t *vs, pt_error_t *err)
+{
+    if (!vs->n) return PT_OK;
+    pt_buf_t b = PT_BUF_INIT;
+    pt_buf_printf(&b, "%d validation error%s detected: ", vs->n, vs->n > 1 ? "s" : "");
+    for (int i = 0; i < vs->n; i++) {
+        if (i) pt_buf_puts(&b, "; ");
+        pt_buf_puts(&b, vs->msgs[i]);
+    }
+    pt_buf_putc(&b, 0);
+    pt_error_set(err, PT_E_VALIDATION, "%s", b.data);
+    pt_buf_free(&b);
+    return PT_ERR;
+}
+
+static void fail(checker_t *c, const pt_json_t *v, const char *path, const char *constraint)
+{
+    pt_violation_add(&c->vs, v, path, constraint);
 }
 
 static const char *child_path(checker_t *c, const char *parent, const char *name)
 {
     /* DynamoDB reports member paths with a lower-case first letter */
     char first = name[0] >= 'A' && name[0] <= 'Z' ? (char)(name[0] - 'A' + 'a') : name[0];
-    if (parent && *parent) return pt_arena_sprintf(c->arena, "%s.%c%s", parent, first, name + 1);
-    return pt_arena_sprintf(c->arena, "%c%s", first, name + 1);
+    if (parent && *parent) return pt_arena_sprintf(c->vs.arena, "%s.%c%s", parent, first, name + 1);
+    return pt_arena_sprintf(c->vs.arena, "%c%s", first, name + 1);
 }
 
-static bool name_chars_ok(const char *s, uint32_t len)
+bool pt_name_chars_ok(const char *s, uint32_t len)
 {
     if (!len) return false;
     for (uint32_t i = 0; i < len; i++) {
@@ -216,18 +238,19 @@ static bool name_chars_ok(const char *s, uint32_t len)
     return true;
 }
 
+int64_t pt_java_length(const char *s, uint32_t len)
+{
+    int64_t n = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xC0) != 0x80) n += (ch >= 0xF0) ? 2 : 1;
+    }
+    return n;
+}
+
 static int64_t json_length(const pt_json_t *v)
 {
-    if (v->type == PT_JSON_STRING) {
-        /* Java String.length(): UTF-16 code units */
-        int64_t n = 0;
-        for (uint32_t i = 0; i < v->len; i++) {
-            unsigned char ch = (unsigned char)v->u.str[i];
-            if ((ch & 0xC0) != 0x80) n += (ch >= 0xF0) ? 2 : 1;
-        }
-        return n;
-    }
-    return v->len;
+    return v->type == PT_JSON_STRING ? pt_java_length(v->u.str, v->len) : v->len;
 }
 
 static double json_num(const pt_json_t *v)
@@ -254,7 +277,7 @@ static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, c
         if (p->flags & PT_P_NOT_NULL) fail(c, NULL, path, "Member must not be null");
         return;
     }
-    if (p->flags & PT_P_NAME_REGEX && v->type == PT_JSON_STRING && !name_chars_ok(v->u.str, v->len))
+    if (p->flags & PT_P_NAME_REGEX && v->type == PT_JSON_STRING && !pt_name_chars_ok(v->u.str, v->len))
         fail(c, v, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
     if (p->flags & PT_P_HAS_MINLEN && json_length(v) < p->min_len) {
         char m[96];
@@ -298,13 +321,13 @@ static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, c
         if (p->elem && v->type == PT_JSON_ARRAY)
             for (uint32_t i = 0; i < v->len; i++)
                 check_value(c, &v->u.elems[i], p->elem,
-                            pt_arena_sprintf(c->arena, "%s.%u.member", path, i + 1));
+                            pt_arena_sprintf(c->vs.arena, "%s.%u.member", path, i + 1));
         break;
     case PT_P_MAP:
         if (p->elem && v->type == PT_JSON_OBJECT)
             for (uint32_t i = 0; i < v->len; i++)
                 check_value(c, &v->u.members[i].value, p->elem,
-                            pt_arena_sprintf(c->arena, "%s.%s.member", path, v->u.members[i].key));
+                            pt_arena_sprintf(c->vs.arena, "%s.%s.member", path, v->u.members[i].key));
         break;
     case PT_P_VSTRUCT:
     case PT_P_FSTRUCT:
@@ -335,21 +358,9 @@ int pt_params_check(pt_arena_t *arena, const pt_json_t *req, const pt_param_t *s
         }
     }
 
-    checker_t c = {.arena = arena, .err = err};
+    checker_t c = {.vs = {.arena = arena}, .err = err};
     check_struct(&c, req, schema, "");
-    if (c.nmsgs) {
-        pt_buf_t b = PT_BUF_INIT;
-        pt_buf_printf(&b, "%d validation error%s detected: ", c.nmsgs, c.nmsgs > 1 ? "s" : "");
-        for (int i = 0; i < c.nmsgs; i++) {
-            if (i) pt_buf_puts(&b, "; ");
-            pt_buf_puts(&b, c.msgs[i]);
-        }
-        pt_buf_putc(&b, 0);
-        pt_error_set(err, PT_E_VALIDATION, "%s", b.data);
-        pt_buf_free(&b);
-        return PT_ERR;
-    }
-    return PT_OK;
+    return pt_violations_report(&c.vs, err);
 }
 
 const pt_json_t *pt_param(const pt_json_t *req, const char *name)

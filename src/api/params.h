@@ -67,6 +67,29 @@ struct pt_param {
 int pt_params_check(pt_arena_t *arena, const pt_json_t *req, const pt_param_t *schema,
                     pt_error_t *err);
 
+/* Coral's constraint messages, for operations whose rules the declarative
+ * schema cannot express (map key/value constraints in the batch
+ * operations): collect up to 10 violations, then report them as
+ * "N validation error(s) detected: ...". A value's rendering is cut at 300
+ * characters so the path and constraint, which clients match on, always fit
+ * in the message. */
+#define PT_MAX_VIOLATIONS 10
+typedef struct pt_violations {
+    pt_arena_t *arena;
+    const char *msgs[PT_MAX_VIOLATIONS];
+    int n;
+} pt_violations_t;
+
+/* Adds "Value '<v>' at '<path>' failed to satisfy constraint: <constraint>"
+ * (v NULL renders as null). */
+void pt_violation_add(pt_violations_t *vs, const pt_json_t *v, const char *path, const char *constraint);
+/* PT_OK if none were collected, else PT_ERR with the ValidationException. */
+int pt_violations_report(const pt_violations_t *vs, pt_error_t *err);
+/* Java String.length() of UTF-8 text (UTF-16 code units), as Coral measures. */
+int64_t pt_java_length(const char *s, uint32_t len);
+/* Table and index names: [a-zA-Z0-9_.-]+ */
+bool pt_name_chars_ok(const char *s, uint32_t len);
+
 /* Accessors that assume pt_params_check passed (absent/null -> default). */
 const char *pt_param_str(const pt_json_t *req, const char *name, uint32_t *len);
 bool pt_param_bool(const pt_json_t *req, const char *name, bool dflt);
