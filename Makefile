@@ -9,12 +9,17 @@ DATA_DIR   ?= ./portico-data
 PYTHON     ?= /usr/bin/python3
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build run test unit integration asan fuzz-smoke fuzz bench clean deps deps-run
+.PHONY: all build run test unit integration asan fuzz-smoke fuzz bench clean deps deps-run node-deps
 
 all: build
 
 deps:
 	@./scripts/deps.sh
+
+# Node clients the integration suite drives (AWS SDK v3, Dynamoose), pinned
+# by tests/integration/node/package-lock.json.
+node-deps:
+	@cd tests/integration/node && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 deps-run:
 	@./scripts/deps.sh --run-only
@@ -29,10 +34,10 @@ run: deps-run build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-integration: build
+integration: build node-deps
 	PORTICO_BIN=$(abspath $(BUILD)/portico) $(PYTHON) -m pytest -q -x tests/integration
 
-asan:
+asan: node-deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPT_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
@@ -60,7 +65,7 @@ test: deps build unit integration asan fuzz-smoke
 	@echo "all tests passed"
 
 bench: deps build
-	./bench/run.sh
+	PORTICO_BIN=$(abspath $(BUILD)/portico) ./bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

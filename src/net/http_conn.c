@@ -744,18 +744,18 @@ static int on_url(http_parser *p, const char *at, size_t n)
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     pt_conn_t *c = p->data;
-    if (c->in_value) {
+    if (c->in_value) { /* the first piece of a new header line */
         c->in_value = false;
         c->field_len = 0;
-        if (c->capture) { /* a new header: close the previous pair */
+        if (++c->nheaders > PT_HTTP_MAX_HEADERS) {
+            c->reject_status = 431; /* many tiny headers: bounded like their bytes */
+            return -1;
+        }
+        if (c->capture) { /* close the previous pair */
             if (c->hdr_state == 2) pt_buf_putc(&c->hdrs, 0);
             if (c->hdr_state == 1) pt_buf_append(&c->hdrs, "\0\0", 2);
             c->hdr_state = 1;
         }
-    }
-    if (c->in_value == false && c->field_len == 0 && ++c->nheaders > PT_HTTP_MAX_HEADERS) {
-        c->reject_status = 431; /* many tiny headers: bounded like their bytes */
-        return -1;
     }
     append_bounded(c->field, sizeof c->field, &c->field_len, at, n);
     if (c->capture) pt_buf_append(&c->hdrs, at, n);

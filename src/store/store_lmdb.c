@@ -181,13 +181,6 @@ static inline MDB_val to_val(pt_slice_t s)
     return v;
 }
 
-static inline void from_val(const MDB_val *v, pt_slice_t *out)
-{
-    if (!out) return;
-    out->data = v->mv_data;
-    out->len = v->mv_size;
-}
-
 /* ---- open / close ---- */
 
 /* mkdir -p with mode 0700 for every directory created. */

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import TARGET_PREFIX, make_client, unique_name
+from conftest import SANITIZED, TARGET_PREFIX, make_client, unique_name
 
 SLOW_READ_TIMEOUT = 1.0
 
@@ -275,13 +275,16 @@ def test_ten_thousand_idle_connections(make_server):
         ddb = make_client(srv.endpoint)
         assert "TableNames" in ddb.list_tables()
         grown = rss_kib(pid) - before
-        assert grown < 120 * 1024, f"RSS grew by {grown} KiB for 10,000 idle connections"
+        # ~1.5 KiB of connection state each, plus allocator slack (ASan's
+        # redzones and quarantine add more in sanitized builds).
+        bound = (400 if SANITIZED else 120) * 1024
+        assert grown < bound, f"RSS grew by {grown} KiB for 10,000 idle connections"
         # Past the cap, a new connection is refused with a clear 503.
         extra = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(120)]
         try:
             extra[-1].settimeout(30)
             reply = extra[-1].recv(4096)
-            assert reply.startswith(b"HTTP/1.1 503 Service Unavailable"), reply[:80]
+            assert reply.startswith(b"HTTP/1.1 503 Service Unavailable"), (reply[:80], srv.log_tail())
             assert b"too many open connections" in reply
         finally:
             for s in extra:

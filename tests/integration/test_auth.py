@@ -9,6 +9,7 @@ import datetime
 import http.client
 import json
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -408,3 +409,29 @@ def test_first_credential_turns_authentication_on_while_running(make_server):
         time.sleep(0.2)
     assert "TableNames" in client(srv.endpoint, "LATEKEY", "late-secret").list_tables()
     assert "credentials reloaded (1 credential)" in srv.log_text()
+
+
+# ---- the AWS SDK for JavaScript v3 ----
+
+NODE_DIR = os.path.join(os.path.dirname(__file__), "node")
+SDK_V3 = os.path.join(NODE_DIR, "node_modules", "@aws-sdk", "client-dynamodb")
+
+
+@pytest.mark.skipif(not os.path.isdir(SDK_V3) or not shutil.which("node"),
+                    reason="node or @aws-sdk/client-dynamodb not installed "
+                           "(npm install --prefix tests/integration/node)")
+def test_sdk_v3_signs_and_succeeds_or_fails_by_secret(auth_server, orders):
+    def run(key, secret):
+        r = subprocess.run(["node", os.path.join(NODE_DIR, "sdk_v3_auth.mjs"),
+                            auth_server.endpoint, key, secret],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    ok = run(*ADMIN)
+    assert ok["ok"] and orders in ok["tables"], ok
+    bad = run(ADMIN[0], "wrong")
+    assert bad == {"ok": False, "name": "InvalidSignatureException",
+                   "message": bad["message"]} and bad["message"].startswith(MISMATCH), bad
+    unknown = run("AKIDNOBODY", "x")
+    assert unknown["name"] == "UnrecognizedClientException", unknown

@@ -264,6 +264,24 @@ static void test_bad_date_format_is_incomplete_signature(void **s)
            "http://en.wikipedia.org/wiki/ISO_8601");
 }
 
+static void test_http_date_header_stands_in_for_x_amz_date(void **s)
+{
+    fixture_t f;
+    boto_request(&f, BOTO_AUTH, NULL, BOTO_BODY);
+    f.hs[f.nh++] = (pt_sigv4_header_t)H("Date", "Tue, 02 Jan 2024 03:04:05 GMT");
+    f.req.nheaders = f.nh;
+    assert_int_equal(parse(&f, BOTO_NOW), PT_OK);
+    assert_string_equal(f.auth.amz_date, "20240102T030405Z");
+    assert_int_equal(f.auth.request_time, BOTO_NOW);
+    pt_arena_destroy(&f.arena);
+    boto_request(&f, BOTO_AUTH, NULL, BOTO_BODY);
+    f.hs[f.nh++] = (pt_sigv4_header_t)H("Date", "yesterday");
+    f.req.nheaders = f.nh;
+    expect(&f, parse(&f, BOTO_NOW), PT_E_INCOMPLETE_SIGNATURE,
+           "Date must be in ISO-8601 'basic format'. Got 'yesterday'. See "
+           "http://en.wikipedia.org/wiki/ISO_8601");
+}
+
 static void test_old_date_is_signature_expired(void **s)
 {
     fixture_t f;
@@ -469,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_missing_authorization_is_missing_token),
         cmocka_unit_test(test_missing_parameters_are_incomplete_signature),
         cmocka_unit_test(test_bad_date_format_is_incomplete_signature),
+        cmocka_unit_test(test_http_date_header_stands_in_for_x_amz_date),
         cmocka_unit_test(test_old_date_is_signature_expired),
         cmocka_unit_test(test_future_date_is_not_yet_current),
         cmocka_unit_test(test_unsigned_host_is_invalid_signature),
