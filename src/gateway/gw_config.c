@@ -31,6 +31,7 @@ typedef struct vc {
     pt_arena_t *a;
     pt_buf_t errs;
     int nerr;
+    gw_config_t *c;             /* being compiled (authorizers, regexes) */
 } vc_t;
 
 static void verr(vc_t *v, const gw_node_t *n, const char *path, const char *fmt, ...)
@@ -431,7 +432,7 @@ static void parse_integration(vc_t *v, const gw_node_t *n, const char *p, gw_int
     }
 }
 
-static void parse_route(vc_t *v, const gw_node_t *n, const char *p, gw_route_t *r)
+static void parse_route(vc_t *v, const gw_node_t *n, const char *p, const gw_models_t *models, gw_route_t *r)
 {
     static const char *const keys[] = {"method", "path", "auth", "throttle", "integration", "request", NULL};
     check_keys(v, n, p, keys);
@@ -451,18 +452,50 @@ static void parse_route(vc_t *v, const gw_node_t *n, const char *p, gw_route_t *
     r->key = pt_arena_sprintf(v->a, "%s %s", gw_method_names[r->method], r->path ? r->path : "?");
     gw_node_t *an = gw_node_get(n, "auth");
     if (an && expect_kind(v, an, P(v, p, "auth"), GW_N_MAP)) {
-        static const char *const akeys[] = {"apiKey", NULL};
-        check_keys(v, an, P(v, p, "auth"), akeys);
-        get_bool(v, an, "apiKey", P(v, p, "auth"), &r->api_key);
+        const char *ap = P(v, p, "auth");
+        static const char *const akeys[] = {"apiKey", "authorizer", "scopes", NULL};
+        check_keys(v, an, ap, akeys);
+        get_bool(v, an, "apiKey", ap, &r->api_key);
+        const gw_node_t *azn;
+        const char *az = get_str(v, an, "authorizer", ap, false, &azn);
+        for (size_t i = 0; az && i < v->c->nauthorizers; i++)
+            if (!strcmp(v->c->authorizers[i].name, az)) r->authorizer = &v->c->authorizers[i];
+        if (az && !r->authorizer) {
+            pt_buf_t b = PT_BUF_INIT;
+            for (size_t i = 0; i < v->c->nauthorizers; i++)
+                pt_buf_printf(&b, "%s%s", i ? ", " : "", v->c->authorizers[i].name);
+            pt_buf_putc(&b, 0);
+            verr(v, azn, P(v, ap, "authorizer"), "unknown authorizer '%s' (gateway.authorizers has: %s)", az,
+                 b.len > 1 ? b.data : "none");
+            pt_buf_free(&b);
+        }
+        r->scopes = get_str_list(v, an, "scopes", ap, &r->nscopes);
+        if (r->nscopes && (!r->authorizer || r->authorizer->type != GW_A_JWT))
+            verr(v, gw_node_get(an, "scopes"), P(v, ap, "scopes"), "scopes need a jwt authorizer");
     }
     parse_throttle(v, n, "throttle", p, &r->throttle);
     gw_node_t *rq = gw_node_get(n, "request");
     if (rq && expect_kind(v, rq, P(v, p, "request"), GW_N_MAP)) {
-        static const char *const rkeys[] = {"requiredQuery", "requiredHeaders", NULL};
+        static const char *const rkeys[] = {"requiredQuery", "requiredHeaders", "body", NULL};
         check_keys(v, rq, P(v, p, "request"), rkeys);
         r->required_query = get_str_list(v, rq, "requiredQuery", P(v, p, "request"), &r->nrequired_query);
         r->required_headers =
             get_str_list(v, rq, "requiredHeaders", P(v, p, "request"), &r->nrequired_headers);
+        gw_node_t *bn = gw_node_get(rq, "body");
+        const char *bp = P(v, P(v, p, "request"), "body");
+        if (bn && bn->kind == GW_N_SCALAR) {
+            for (size_t i = 0; i < models->n; i++)
+                if (!strcmp(models->names[i], bn->str)) r->body_schema = models->schemas[i];
+            if (!r->body_schema) verr(v, bn, bp, "unknown model '%s' (define it under the API's models)", bn->str);
+            r->body_model = bn->str;
+        } else if (bn && expect_kind(v, bn, bp, GW_N_MAP)) {
+            char eb[512];
+            gw_schema_t *sc = gw_schema_alloc(v->a);
+            if (gw_schema_compile(v->a, bn, models, &v->c->regexes, &v->c->nregexes, sc, eb, sizeof eb))
+                verr(v, bn, bp, "%s", eb);
+            r->body_schema = sc;
+            r->body_model = "inline";
+        }
     }
     gw_node_t *in = gw_node_get(n, "integration");
     if (!in)
@@ -496,10 +529,196 @@ static void parse_cors(vc_t *v, const gw_node_t *n, const char *p, gw_cors_t *c)
                  "\"*\" cannot be combined with allowCredentials: true (browsers reject it)");
 }
 
+/* The API's named JSON Schema models. All are allocated before any is
+ * compiled so that $ref may point forwards (or recursively). */
+static void parse_models(vc_t *v, const gw_node_t *api, const char *p, gw_models_t *m)
+{
+    gw_node_t *n = gw_node_get(api, "models");
+    const char *mp = P(v, p, "models");
+    if (!n || !expect_kind(v, n, mp, GW_N_MAP)) return;
+    m->names = pt_arena_calloc(v->a, (n->n ? n->n : 1) * sizeof *m->names);
+    m->schemas = pt_arena_calloc(v->a, (n->n ? n->n : 1) * sizeof *m->schemas);
+    for (size_t i = 0; i < n->n; i++) {
+        const gw_node_t *k = n->pairs[i].key;
+        if (k->kind != GW_N_SCALAR || !name_ok(k->str)) {
+            verr(v, k, mp, "model names are made of letters, digits, '-' and '_'");
+            continue;
+        }
+        m->names[m->n] = k->str;
+        m->schemas[m->n++] = gw_schema_alloc(v->a);
+    }
+    for (size_t i = 0, j = 0; i < n->n; i++) {
+        const gw_node_t *k = n->pairs[i].key;
+        if (k->kind != GW_N_SCALAR || !name_ok(k->str)) continue;
+        char eb[512];
+        if (gw_schema_compile(v->a, n->pairs[i].val, m, &v->c->regexes, &v->c->nregexes, m->schemas[j++], eb,
+                              sizeof eb))
+            verr(v, n->pairs[i].val, P(v, mp, k->str), "%s", eb);
+    }
+}
+
+/* Reads a file named relative to the configuration file's directory. */
+static char *read_relative(vc_t *v, const char *name, size_t *len)
+{
+    char path[4096];
+    const char *slash = strrchr(v->file, '/');
+    if (name[0] == '/' || !slash)
+        snprintf(path, sizeof path, "%s", name);
+    else
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - v->file), v->file, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    pt_buf_t b = PT_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < 4u * 1024 * 1024) pt_buf_append(&b, chunk, n);
+    fclose(f);
+    *len = b.len;
+    char *out = pt_arena_strndup(v->a, b.data ? b.data : "", b.len);
+    pt_buf_free(&b);
+    return out;
+}
+
+static void parse_authorizer(vc_t *v, const gw_node_t *n, const char *p, gw_authorizer_t *a)
+{
+    const gw_node_t *nn, *tn;
+    a->name = get_str(v, n, "name", p, true, &nn);
+    if (a->name && !name_ok(a->name)) verr(v, nn, P(v, p, "name"), "must be made of letters, digits, '-' and '_'");
+    if (!a->name) a->name = "?";
+    const char *type = get_str(v, n, "type", p, true, &tn);
+    if (!type) return;
+    a->identity = get_str_list(v, n, "identitySource", p, &a->nidentity);
+    if (!a->nidentity) {
+        static const char *def[] = {"Authorization"};
+        a->identity = def;
+        a->nidentity = 1;
+    }
+    for (size_t i = 0; i < a->nidentity; i++)
+        if (!name_ok(a->identity[i]))
+            verr(v, gw_node_get(n, "identitySource"), P(v, p, "identitySource"), "header names only (got '%s')",
+                 a->identity[i]);
+    if (!strcmp(type, "jwt")) {
+        static const char *const keys[] = {"name", "type", "identitySource", "issuer", "audience", "algorithms",
+                                           "jwks", "leewaySeconds", NULL};
+        check_keys(v, n, p, keys);
+        a->type = GW_A_JWT;
+        if (a->nidentity != 1) verr(v, gw_node_get(n, "identitySource"), P(v, p, "identitySource"), "a jwt authorizer reads one header");
+        a->rules.issuer = get_str(v, n, "issuer", p, false, NULL);
+        a->rules.audiences = get_str_list(v, n, "audience", p, &a->rules.naudiences);
+        size_t nalg;
+        const char **algs = get_str_list(v, n, "algorithms", p, &nalg);
+        a->rules.algs = nalg ? 0 : GW_ALG_HS256 | GW_ALG_RS256 | GW_ALG_ES256;
+        for (size_t i = 0; i < nalg; i++) {
+            if (!strcmp(algs[i], "HS256")) a->rules.algs |= GW_ALG_HS256;
+            else if (!strcmp(algs[i], "RS256")) a->rules.algs |= GW_ALG_RS256;
+            else if (!strcmp(algs[i], "ES256")) a->rules.algs |= GW_ALG_ES256;
+            else verr(v, gw_node_get(n, "algorithms"), P(v, p, "algorithms"), "must be HS256, RS256 or ES256 (got '%s')", algs[i]);
+        }
+        double leeway = 60;
+        get_num(v, n, "leewaySeconds", p, 0, 3600, &leeway);
+        a->rules.leeway_s = (long)leeway;
+        gw_node_t *jn = gw_node_get(n, "jwks");
+        const char *jp = P(v, p, "jwks");
+        if (!jn) {
+            verr(v, n, jp, "required field is missing ({file: PATH} or {url: URL})");
+        } else if (expect_kind(v, jn, jp, GW_N_MAP)) {
+            static const char *const jkeys[] = {"file", "url", "cacheSeconds", NULL};
+            check_keys(v, jn, jp, jkeys);
+            const gw_node_t *fn, *un;
+            const char *file = get_str(v, jn, "file", jp, false, &fn);
+            a->jwks_url = get_str(v, jn, "url", jp, false, &un);
+            double ttl = 300;
+            get_num(v, jn, "cacheSeconds", jp, 1, 86400 * 7, &ttl);
+            a->jwks_ttl_s = (uint64_t)ttl;
+            if (!file == !a->jwks_url) {
+                verr(v, jn, jp, "needs exactly one of file or url");
+            } else if (a->jwks_url && strncmp(a->jwks_url, "http://", 7)) {
+                verr(v, un, P(v, jp, "url"), "must start with http:// (https is not supported yet)");
+            } else if (file) {
+                size_t len = 0;
+                char *text = read_relative(v, file, &len);
+                char eb[256];
+                if (!text)
+                    verr(v, fn, P(v, jp, "file"), "cannot read '%s'", file);
+                else if (gw_jwks_parse(text, len, &a->jwks, eb, sizeof eb))
+                    verr(v, fn, P(v, jp, "file"), "'%s': %s", file, eb);
+            }
+        }
+    } else if (!strcmp(type, "custom")) {
+        static const char *const keys[] = {"name", "type", "identitySource", "url", "cacheTtlSeconds", "timeoutMs", NULL};
+        check_keys(v, n, p, keys);
+        a->type = GW_A_CUSTOM;
+        const gw_node_t *un;
+        a->url = get_str(v, n, "url", p, true, &un);
+        if (a->url && strncmp(a->url, "http://", 7))
+            verr(v, un, P(v, p, "url"), "must start with http:// (https is not supported yet)");
+        double ttl = 300, to = 10000;
+        get_num(v, n, "cacheTtlSeconds", p, 0, 3600, &ttl);
+        get_num(v, n, "timeoutMs", p, 1, 600000, &to);
+        a->cache_ttl_s = (uint64_t)ttl;
+        a->timeout_ms = (uint64_t)to;
+    } else if (!strcmp(type, "sigv4")) {
+        static const char *const keys[] = {"name", "type", "service", NULL};
+        check_keys(v, n, p, keys);
+        a->type = GW_A_SIGV4;
+        a->service = get_str(v, n, "service", p, false, NULL);
+        if (!a->service) a->service = "execute-api";
+    } else {
+        verr(v, tn, P(v, p, "type"), "must be one of jwt, custom, sigv4 (got '%s')", type);
+    }
+}
+
+static void parse_authorizers(vc_t *v, const gw_node_t *g, const char *p, gw_config_t *c)
+{
+    gw_node_t *n = gw_node_get(g, "authorizers");
+    const char *ap = P(v, p, "authorizers");
+    if (!n || !expect_kind(v, n, ap, GW_N_SEQ)) return;
+    c->authorizers = pt_arena_calloc(v->a, (n->n ? n->n : 1) * sizeof *c->authorizers);
+    for (size_t i = 0; i < n->n; i++) {
+        const char *ip = PI(v, ap, i);
+        if (!expect_kind(v, n->items[i], ip, GW_N_MAP)) continue;
+        gw_authorizer_t *a = &c->authorizers[c->nauthorizers++];
+        parse_authorizer(v, n->items[i], ip, a);
+        for (size_t k = 0; k + 1 < c->nauthorizers; k++)
+            if (!strcmp(c->authorizers[k].name, a->name))
+                verr(v, n->items[i], P(v, ip, "name"), "duplicate authorizer '%s'", a->name);
+    }
+}
+
+/* gateway.admin: false, or {path, apiKey}. */
+static void parse_admin(vc_t *v, const gw_node_t *g, const char *p, gw_config_t *c)
+{
+    c->admin_path = "/_admin/reload";
+    gw_node_t *n = gw_node_get(g, "admin");
+    if (!n) return;
+    const char *ap = P(v, p, "admin");
+    bool on = true;
+    if (n->kind == GW_N_SCALAR) {
+        if (get_bool(v, g, "admin", p, &on) && !on) c->admin_path = NULL;
+        return;
+    }
+    if (!expect_kind(v, n, ap, GW_N_MAP)) return;
+    static const char *const keys[] = {"path", "apiKey", NULL};
+    check_keys(v, n, ap, keys);
+    const gw_node_t *pn, *kn;
+    const char *path = get_str(v, n, "path", ap, false, &pn);
+    if (path && path[0] != '/') verr(v, pn, P(v, ap, "path"), "must start with '/'");
+    else if (path) c->admin_path = path;
+    const char *key = get_str(v, n, "apiKey", ap, false, &kn);
+    if (key && strlen(key) < 16) {
+        verr(v, kn, P(v, ap, "apiKey"), "must be at least 16 characters");
+    } else if (key) {
+        char hex[65];
+        gw_sha256_hex(key, strlen(key), hex);
+        c->admin_key_hash = pt_arena_strndup(v->a, hex, 64);
+    }
+}
+
 static void parse_api(vc_t *v, const gw_node_t *n, const char *p, gw_api_t *api)
 {
-    static const char *const keys[] = {"name", "basePath", "host", "cors", "stages", "routes", NULL};
+    static const char *const keys[] = {"name", "basePath", "host", "cors", "stages", "routes", "models", NULL};
     check_keys(v, n, p, keys);
+    parse_models(v, n, p, &api->models);
     const gw_node_t *nn, *bn;
     api->name = get_str(v, n, "name", p, true, &nn);
     if (api->name && !name_ok(api->name)) verr(v, nn, P(v, p, "name"), "must be made of letters, digits, '-' and '_'");
@@ -562,7 +781,7 @@ static void parse_api(vc_t *v, const gw_node_t *n, const char *p, gw_api_t *api)
         for (size_t i = 0; i < rn->n; i++) {
             const char *ip = PI(v, rp, i);
             if (!expect_kind(v, rn->items[i], ip, GW_N_MAP)) continue;
-            parse_route(v, rn->items[i], ip, &api->routes[api->nroutes++]);
+            parse_route(v, rn->items[i], ip, &api->models, &api->routes[api->nroutes++]);
         }
         if (v->nerr == 0) {
             char eb[256];
@@ -604,8 +823,10 @@ static void compile(vc_t *v, const gw_node_t *g, gw_config_t *c)
     const char *p = "gateway";
     if (!expect_kind(v, g, p, GW_N_MAP)) return;
     static const char *const keys[] = {"listen", "throttle", "apis", "usagePlans", "metrics",
-                                       "accessLog", "maxBodyBytes", NULL};
+                                       "accessLog", "maxBodyBytes", "authorizers", "admin", NULL};
     check_keys(v, g, p, keys);
+    parse_authorizers(v, g, p, c);
+    parse_admin(v, g, p, c);
     const gw_node_t *ln;
     const char *listen = get_str(v, g, "listen", p, false, &ln);
     snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
@@ -675,8 +896,20 @@ static void compile(vc_t *v, const gw_node_t *g, gw_config_t *c)
     }
 }
 
+/* Frees what the configuration holds outside its arena: key sets,
+ * authorizer state, compiled regexes. */
+static void release_resources(gw_config_t *c)
+{
+    for (size_t i = 0; i < c->nauthorizers; i++) {
+        gw_jwks_unref(c->authorizers[i].jwks);
+        gw_authstate_free(c->authorizers[i].state);
+    }
+    gw_schema_free_regexes(c->regexes, c->nregexes);
+}
+
 static void init_buckets(gw_config_t *c)
 {
+    for (size_t i = 0; i < c->nauthorizers; i++) c->authorizers[i].state = gw_authstate_new();
     gw_bucket_init(&c->bucket, &c->throttle);
     for (size_t i = 0; i < c->napis; i++) {
         gw_api_t *api = &c->apis[i];
@@ -725,9 +958,10 @@ int gw_config_parse(const char *file, const char *text, size_t len, gw_config_t 
     gw_config_t *c = pt_arena_calloc(a, sizeof *c);
     c->arena = a;
     atomic_init(&c->refs, 1);
-    vc_t v = {file, a, PT_BUF_INIT, 0};
+    vc_t v = {file, a, PT_BUF_INIT, 0, c};
     compile(&v, g, c);
     if (v.nerr) {
+        release_resources(c);
         if (v.nerr > MAX_ERRORS) pt_buf_printf(&v.errs, "... and %d more errors\n", v.nerr - MAX_ERRORS);
         if (v.errs.len && v.errs.data[v.errs.len - 1] == '\n') v.errs.len--;
         snprintf(errbuf, errlen, "%.*s", (int)v.errs.len, v.errs.data ? v.errs.data : "");
@@ -779,6 +1013,7 @@ void gw_config_unref(gw_config_t *c)
 {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
     destroy_buckets(c);
+    release_resources(c);
     pt_arena_t *a = c->arena;
     pt_arena_destroy(a);
     free(a);

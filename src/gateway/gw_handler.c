@@ -1,8 +1,10 @@
 /* The gateway's request pipeline, run on the HTTP server's loop threads:
  *
- *   metrics endpoint? -> API (host, base path) -> stage -> CORS preflight
- *   -> route (404/405) -> API key -> throttles (gateway, stage, route,
- *   key) -> quota -> required parameters -> body -> integration
+ *   metrics / admin reload endpoint? -> API (host, base path) -> stage
+ *   -> CORS preflight -> route (404/405) -> authorizer (jwt, custom,
+ *   sigv4; may answer later: gw_auth.h) -> API key -> throttles (gateway,
+ *   stage, route, key) -> quota -> required parameters -> body (JSON,
+ *   then the route's model) -> integration
  *   -> response (CORS headers, X-Request-Id) -> metrics + access log
  *
  * Every request holds a reference to the configuration version it started
@@ -16,9 +18,11 @@
  * loop (pt_http_exchange_post); the response is mapped on the loop.
  *
  * Errors are JSON bodies {"message": ...} with API Gateway's messages where
- * it has one ("Forbidden", "Too Many Requests", "Limit Exceeded",
+ * it has one ("Unauthorized", "Forbidden", "Too Many Requests", "Limit Exceeded",
+ * "Invalid request body",
  * "Missing required request parameters: [x]"). */
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
+#include "gateway/gw_auth.h"
 #include "gateway/gw_http.h"
 #include "gateway/gw_internal.h"
 #include "net/http_handler.h"
@@ -76,6 +81,9 @@ typedef struct gw_req {
     const char *origin;
     char key_id[32];
     char key_name[128];
+    const char *principal;     /* set by an authorizer */
+    pt_json_t *claims;         /* jwt authorizer: the token's claims */
+    pt_json_t *auth_context;   /* authorizer context (principalId, custom context) */
     const gw_plan_t *plan;
     pt_call_t *call;
     pt_buf_t ddb_req;
@@ -206,7 +214,10 @@ static void access_log(gw_req_t *r, int status, size_t bytes)
     pt_jw_keyz(&w, "integrationLatency");
     if (r->ti1) pt_jw_double(&w, (double)(r->ti1 - r->ti0) / 1e6); else pt_jw_null(&w);
     pt_jw_keyz(&w, "apiKeyId"); if (r->key_id[0]) pt_jw_strz(&w, r->key_id); else pt_jw_null(&w);
-    pt_jw_keyz(&w, "principal"); if (r->key_name[0]) pt_jw_strz(&w, r->key_name); else pt_jw_null(&w);
+    pt_jw_keyz(&w, "principal");
+    if (r->principal) pt_jw_strz(&w, r->principal);
+    else if (r->key_name[0]) pt_jw_strz(&w, r->key_name);
+    else pt_jw_null(&w);
     const char *ua = header(r, "user-agent");
     pt_jw_keyz(&w, "userAgent"); if (ua) pt_jw_strz(&w, ua); else pt_jw_null(&w);
     pt_jw_keyz(&w, "requestBytes"); pt_jw_int(&w, (int64_t)r->hr->body_len);
@@ -302,6 +313,8 @@ static void template_ctx(gw_req_t *r, gw_tctx_t *t)
     t->context = r->context;
     t->ncontext = r->ncontext;
     t->body = r->has_body ? &r->body : NULL;
+    t->claims = r->claims;
+    t->authorizer = r->auth_context;
 }
 
 static void add_context(gw_req_t *r, const char *name, const char *value)
@@ -522,6 +535,108 @@ static void run_http(gw_req_t *r)
 
 /* ------------------------------------------------------------ pipeline */
 
+static void proceed(gw_req_t *r);
+static void reject(gw_req_t *r, int status, const char *reason, const char *msg);
+
+static void authorized(void *userdata, const gw_auth_out_t *out)
+{
+    gw_req_t *r = userdata;
+    if (out->status) {
+        reject(r, out->status, out->reason, out->message);
+        return;
+    }
+    r->claims = out->claims;
+    r->auth_context = out->context;
+    r->principal = out->principal;
+    proceed(r);
+}
+
+/* The route's body model (API Gateway: 400 "Invalid request body"; the
+ * violations, each with the JSON pointer of the failing field, follow in
+ * "errors"). Returns false when the request was answered. */
+static bool validate_body(gw_req_t *r)
+{
+    const gw_route_t *route = r->match.route;
+    pt_buf_t b = PT_BUF_INIT;
+    pt_jw_t w;
+    pt_jw_init(&w, &b);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "message");
+    pt_jw_strz(&w, "Invalid request body");
+    pt_jw_keyz(&w, "errors");
+    pt_jw_arr_begin(&w);
+    size_t n;
+    if (!r->has_body && r->hr->body_len) {
+        pt_jw_obj_begin(&w);
+        pt_jw_keyz(&w, "field"); pt_jw_strz(&w, "");
+        pt_jw_keyz(&w, "message"); pt_jw_strz(&w, "the body is not JSON");
+        pt_jw_obj_end(&w);
+        n = 1;
+    } else {
+        n = gw_schema_validate(route->body_schema, r->has_body ? &r->body : NULL, &w, 10);
+    }
+    pt_jw_arr_end(&w);
+    pt_jw_obj_end(&w);
+    if (n) {
+        gw_metrics_count(r->gw->metrics, "portico_gateway_rejected_total", r->api->name, r->stage->name,
+                         "validation");
+        finish(r, 400, "application/json", NULL, b.data, b.len);
+    }
+    pt_buf_free(&b);
+    return n == 0;
+}
+
+/* POST <admin path>: the same as SIGHUP. Allowed from loopback peers, or
+ * from anywhere with the configured admin key (x-admin-key). */
+static void admin_reload(gw_req_t *r)
+{
+    const char *key = header(r, "x-admin-key");
+    bool ok;
+    if (r->cfg->admin_key_hash) {
+        char hex[65];
+        if (key) gw_sha256_hex(key, strlen(key), hex);
+        ok = key && CRYPTO_memcmp(hex, r->cfg->admin_key_hash, 64) == 0;
+    } else {
+        const char *ip = r->hr->peer_ip;
+        ok = !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
+    }
+    if (!ok) {
+        reject(r, 403, "forbidden", "Forbidden");
+        return;
+    }
+    if (strcmp(r->hr->method, "POST")) {
+        finish_json_msg(r, 405, "Allow: POST\r\n", "Method Not Allowed");
+        return;
+    }
+    char err[8192] = "";
+    pt_buf_t b = PT_BUF_INIT;
+    pt_jw_t w;
+    pt_jw_init(&w, &b);
+    pt_jw_obj_begin(&w);
+    int status = 200;
+    if (pt_gw_reload(r->gw, err, sizeof err)) {
+        fprintf(stderr, "portico: gateway reload rejected, keeping the running configuration:\n%s\n", err);
+        status = 400;
+        pt_jw_keyz(&w, "message");
+        pt_jw_strz(&w, "Reload rejected; the running configuration is kept");
+        pt_jw_keyz(&w, "errors");
+        pt_jw_arr_begin(&w);
+        for (char *line = err, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+            nl = strchr(line, '\n');
+            pt_jw_str(&w, line, nl ? (size_t)(nl - line) : strlen(line));
+        }
+        pt_jw_arr_end(&w);
+    } else {
+        fprintf(stderr, "portico: gateway configuration reloaded (admin endpoint)\n");
+        pt_jw_keyz(&w, "message");
+        pt_jw_strz(&w, "Reloaded");
+    }
+    fflush(stderr);
+    pt_jw_obj_end(&w);
+    finish(r, status, "application/json", NULL, b.data, b.len);
+    pt_buf_free(&b);
+}
+
 static void preflight(gw_req_t *r)
 {
     const gw_cors_t *c = &r->api->cors;
@@ -651,6 +766,10 @@ static void handle(void *ctx, pt_http_exchange_t *x)
         pt_buf_free(&b);
         return;
     }
+    if (r->cfg->admin_path && !strcmp(r->path, r->cfg->admin_path)) {
+        admin_reload(r);
+        return;
+    }
     if (hr->body_len > r->cfg->max_body) {
         reject(r, 413, "body_too_large", "Request Too Long");
         return;
@@ -745,6 +864,38 @@ static void handle(void *ctx, pt_http_exchange_t *x)
         }
         return;
     }
+    if (r->match.route->authorizer) {
+        gw_auth_in_t in = {
+            .authorizer = r->match.route->authorizer,
+            .route = r->match.route,
+            .hr = hr,
+            .headers = r->headers, .nheaders = r->nheaders,
+            .query = r->query, .nquery = r->nquery,
+            .params = r->match.params, .nparams = r->match.nparams,
+            .path = r->path,
+            .api = best->name, .stage = r->stage->name, .request_id = r->id,
+            .data_dir = gw->data_dir,
+            .config_file = gw->config_file,
+            .loop = pt_http_exchange_loop(x),
+            .thread = pt_http_exchange_thread(x),
+            .arena = &r->arena,
+        };
+        /* authorized() continues the pipeline, now or when the authorizer
+         * answers; r may be freed once gw_auth_run returns. */
+        pt_http_exchange_set_data(x, r);
+        gw_auth_run(&in, authorized, r);
+        return;
+    }
+    proceed(r);
+}
+
+/* After the authorizer: API key, throttles, quota, parameters, body,
+ * integration. */
+static void proceed(gw_req_t *r)
+{
+    pt_gw_t *gw = r->gw;
+    const pt_http_request_t *hr = r->hr;
+    const gw_api_t *best = r->api;
     const gw_route_t *route = r->match.route;
 
     /* API key. */
@@ -801,6 +952,7 @@ static void handle(void *ctx, pt_http_exchange_t *x)
             }
         }
     }
+    if (route->body_schema && !validate_body(r)) return;
 
     add_context(r, "requestId", r->id);
     add_context(r, "stage", r->stage->name);

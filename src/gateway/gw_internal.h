@@ -117,6 +117,7 @@ typedef struct gw_tctx {
     const gw_kv_t *context; size_t ncontext;   /* "requestId", "authorizer.claims.sub" ... */
     const pt_json_t *body;                     /* NULL: no (JSON) body */
     const pt_json_t *claims;                   /* JWT claims object or NULL */
+    const pt_json_t *authorizer;               /* custom authorizer's context or NULL */
 } gw_tctx_t;
 
 /* Renders a JSON template into a JSON document. Every inserted value is
@@ -161,6 +162,128 @@ bool gw_bucket_take(gw_bucket_t *b, uint64_t now_ns, double *wait_s);
 /* Returns a token taken by gw_bucket_take (another level refused). */
 void gw_bucket_refund(gw_bucket_t *b);
 uint64_t gw_now_ns(void);
+
+/* ------------------------------------------------------------------ JWT */
+
+/* A JSON Web Key Set (RFC 7517) reduced to what verification needs: RSA
+ * (n, e), EC P-256 (x, y) and symmetric (k) keys. Immutable once parsed and
+ * reference-counted, so a set fetched from a URL can replace the cached one
+ * while requests still verify with the old one. */
+typedef enum { GW_KTY_OCT, GW_KTY_RSA, GW_KTY_EC } gw_kty_t;
+
+typedef struct gw_jwk {
+    gw_kty_t kty;
+    char kid[128];              /* "" when the key has none */
+    void *pkey;                 /* EVP_PKEY * (RSA, EC) */
+    unsigned char *secret;      /* oct: the raw key */
+    size_t secret_len;
+} gw_jwk_t;
+
+typedef struct gw_jwks {
+    atomic_int refs;
+    gw_jwk_t *keys;
+    size_t n;
+} gw_jwks_t;
+
+/* Parses a JWKS document ({"keys": [...]}); keys of other types or curves
+ * and keys with "use" other than "sig" are skipped. Returns PT_OK with a set
+ * holding one reference (possibly with no keys), or PT_ERR with a message. */
+int gw_jwks_parse(const char *text, size_t len, gw_jwks_t **out, char *errbuf, size_t errlen);
+void gw_jwks_ref(gw_jwks_t *k);
+void gw_jwks_unref(gw_jwks_t *k);
+
+enum { GW_ALG_HS256 = 1, GW_ALG_RS256 = 2, GW_ALG_ES256 = 4 };
+
+typedef struct gw_jwt_rules {
+    const char *issuer;         /* NULL: any */
+    const char **audiences;     /* aud or client_id must be one of them; none: any */
+    size_t naudiences;
+    unsigned algs;              /* GW_ALG_* mask */
+    long leeway_s;              /* clock skew allowed on exp / nbf / iat */
+} gw_jwt_rules_t;
+
+typedef enum {
+    GW_JWT_OK = 0,
+    GW_JWT_INVALID,             /* malformed, bad signature, claims: 401 */
+    GW_JWT_NO_KEY,              /* no key of the set matches kid/alg: 401 (or refetch) */
+} gw_jwt_status_t;
+
+/* Verifies a compact JWS `token` with `keys` and checks its registered
+ * claims against `rules` at time `now` (seconds since the epoch): alg in
+ * rules->algs and matching the key type, signature, exp (required) and
+ * nbf / iat with leeway, iss, aud / client_id. On GW_JWT_OK, *claims is
+ * the payload object (in `arena`). `why` gets a short reason for logs. */
+gw_jwt_status_t gw_jwt_verify(const char *token, size_t len, const gw_jwks_t *keys,
+                              const gw_jwt_rules_t *rules, int64_t now, pt_arena_t *arena,
+                              pt_json_t *claims, char *why, size_t whylen);
+/* True when the claims' `scope` (space-separated string) or `scp` (array
+ * or string) holds at least one of `scopes` (API Gateway's rule), or when
+ * no scopes are required. */
+bool gw_jwt_has_scope(const pt_json_t *claims, const char *const *scopes, size_t n);
+/* base64url without padding (RFC 7515 section 2); padding is tolerated.
+ * Returns the decoded length or -1. out needs len*3/4+3 bytes. */
+long gw_b64url_decode(const char *in, size_t len, unsigned char *out);
+
+/* ---------------------------------------------------------- JSON Schema */
+
+/* A compiled JSON Schema (draft 4 subset of API Gateway models, see
+ * gw_schema.c). Lives in the configuration's arena; compiled regexes are
+ * released by gw_schema_free_all at configuration teardown. */
+typedef struct gw_schema gw_schema_t;
+
+typedef struct gw_models {
+    const char **names;
+    gw_schema_t **schemas;
+    size_t n;
+} gw_models_t;
+
+/* A new empty schema (accepts anything) in `arena`: models are allocated
+ * first, then compiled, so that $ref can point at any model of the API. */
+gw_schema_t *gw_schema_alloc(pt_arena_t *arena);
+/* Compiles a schema node into `out`; $ref to "#/models/NAME", "NAME" or an
+ * API Gateway model URL ".../models/NAME" resolves in `models` (an
+ * unknown name is an error). Errors in errbuf (the keyword's path inside
+ * the schema, then the message). Every compiled regex_t is appended to
+ * *regexes (a malloc'd array) for gw_schema_free_regexes. */
+int gw_schema_compile(pt_arena_t *arena, const gw_node_t *node, const gw_models_t *models,
+                      void ***regexes, size_t *nregexes, gw_schema_t *out, char *errbuf,
+                      size_t errlen);
+/* Validates `doc` (NULL: no JSON body). Writes one JSON object per
+ * violation ({"field": JSON pointer of the instance, "message": API
+ * Gateway's (fge json-schema-validator's) message}) as elements of the
+ * array `w` is inside, at most `max` of them. Returns the number of
+ * violations found (0: valid). */
+size_t gw_schema_validate(const gw_schema_t *s, const pt_json_t *doc, pt_jw_t *w, size_t max);
+void gw_schema_free_regexes(void **regexes, size_t n);
+
+/* ---------------------------------------------------------- authorizers */
+
+typedef enum { GW_A_JWT, GW_A_CUSTOM, GW_A_SIGV4 } gw_atype_t;
+
+typedef struct gw_authstate gw_authstate_t;
+
+typedef struct gw_authorizer {
+    const char *name;
+    gw_atype_t type;
+    const char **identity;      /* header names carrying the identity (JWT: one) */
+    size_t nidentity;
+    /* jwt */
+    gw_jwt_rules_t rules;
+    gw_jwks_t *jwks;            /* from jwks.file (NULL with a URL) */
+    const char *jwks_url;
+    uint64_t jwks_ttl_s;
+    /* custom */
+    const char *url;
+    uint64_t timeout_ms;
+    uint64_t cache_ttl_s;       /* 0: every request calls the endpoint */
+    /* sigv4 */
+    const char *service;        /* credential-scope service, "execute-api" */
+    /* mutable: JWKS cache, custom decisions, credentials (own lock) */
+    gw_authstate_t *state;
+} gw_authorizer_t;
+
+gw_authstate_t *gw_authstate_new(void);
+void gw_authstate_free(gw_authstate_t *s);
 
 /* -------------------------------------------------------------- config */
 
@@ -213,6 +336,11 @@ struct gw_route {
     size_t nsegs;
     bool greedy;                /* last segment is {name+} */
     bool api_key;               /* auth.apiKey */
+    const gw_authorizer_t *authorizer; /* auth.authorizer or NULL */
+    const char **scopes;        /* auth.scopes (JWT: at least one needed) */
+    size_t nscopes;
+    const gw_schema_t *body_schema; /* request.body model or NULL */
+    const char *body_model;     /* its name ("inline" when written in place) */
     gw_throttle_t throttle;
     gw_bucket_t *bucket;        /* route-level bucket (per stage: see stage_buckets) */
     gw_bucket_t *stage_buckets; /* one per stage of the API */
@@ -251,6 +379,7 @@ struct gw_api {
     gw_route_t *routes;
     size_t nroutes;
     gw_rnode_t *root;
+    gw_models_t models;
 };
 
 typedef struct gw_plan {
@@ -278,6 +407,12 @@ typedef struct gw_config {
     const char *access_log;     /* "stderr", "off" or a file path */
     uint64_t max_body;
     uint64_t version;
+    gw_authorizer_t *authorizers;
+    size_t nauthorizers;
+    const char *admin_path;     /* reload endpoint; NULL: disabled */
+    const char *admin_key_hash; /* SHA-256 hex of admin.apiKey; NULL: loopback only */
+    void **regexes;             /* compiled patterns of models (freed with the config) */
+    size_t nregexes;
 } gw_config_t;
 
 /* Loads and validates `file` whole. Returns PT_OK with *out (NULL when the

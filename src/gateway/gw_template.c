@@ -11,7 +11,8 @@
  *
  * Sources: path.NAME, query.NAME, header.NAME (case-insensitive), stage.NAME
  * (stage variables), context.NAME (requestId, stage, httpMethod,
- * resourcePath, identity.sourceIp, apiKeyId, authorizer.claims.X ...),
+ * resourcePath, identity.sourceIp, apiKeyId, authorizer.claims.X (JWT claims),
+ * authorizer.X (the authorizer's context: principalId, a custom context) ...),
  * body (the whole JSON body) and body.a.b.0 (members and array indexes).
  * Filters: string, number, bool, json, item, value (see gw_internal.h).
  * "$${" writes a literal "${". */
@@ -246,6 +247,15 @@ static val_t lookup(const gw_ref_t *r, const gw_tctx_t *c)
             if (cl) {
                 v.kind = 2;
                 v.j = cl;
+            }
+            return v;
+        }
+        if (!strncmp(r->path[0], "authorizer.", 11) && strncmp(r->path[0], "authorizer.claims.", 18)) {
+            /* A custom authorizer's context (and every authorizer's principalId). */
+            const pt_json_t *cv = c->authorizer ? pt_json_get(c->authorizer, r->path[0] + 11) : NULL;
+            if (cv) {
+                v.kind = 2;
+                v.j = cv;
             }
             return v;
         }
