@@ -19,7 +19,7 @@ deps:
 # Node clients the integration suite drives (AWS SDK v3, Dynamoose), pinned
 # by tests/integration/node/package-lock.json.
 node-deps:
-	@cd tests/integration/node && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd tests/integration/node && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 deps-run:
 	@./scripts/deps.sh --run-only

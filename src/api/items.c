@@ -13,6 +13,7 @@
 #include "api/params.h"
 #include "engine/av.h"
 #include "engine/expr.h"
+#include "engine/index.h"
 #include "engine/item_store.h"
 #include "engine/key.h"
 
@@ -357,6 +358,9 @@ int pt_item_op_bind(pt_call_t *call, const pt_table_t *t, pt_item_op_t *op)
     const pt_av_t *hash = NULL, *range = NULL;
     if (op->kind == PT_ITEM_PUT) {
         if (pt_api_item_key(call, t, &op->item.item, &hash, &range)) return PT_ERR;
+        /* index key types, before any condition (dynalite db.validateItem);
+         * pt_item_write checks every other write path again */
+        if (pt_index_check_item((pt_table_t *)t, &op->item.item, &call->err)) return PT_ERR;
     } else {
         if (pt_api_key_param(call, t, &op->key_item, &hash, &range)) return PT_ERR;
     }

@@ -24,15 +24,24 @@
  * against the key schema, ExclusiveStartKey against the key condition,
  * filters on key attributes.
  *
- * Not here: secondary indexes (no table has any yet, so every IndexName
- * is "The table does not have the specified index"). The expression
- * language itself lives in engine/expr*.c; the legacy KeyConditions are
+ * Secondary indexes (IndexName): an index is read exactly like a table
+ * (engine/index.h: entries hold the projected item), with the index's key
+ * schema for the key condition, ExclusiveStartKey holding the index key and
+ * the table key, and LastEvaluatedKey the same. Select defaults to
+ * ALL_PROJECTED_ATTRIBUTES; ALL_ATTRIBUTES on a GSI whose projection is not
+ * ALL is rejected; on an LSI, attributes the index does not project are
+ * fetched from the base table (in the same snapshot), as DynamoDB does —
+ * conservatively: whenever a ProjectionExpression or filter is given on an
+ * LSI that does not project ALL, every item is fetched.
+ *
+ * The expression language itself lives in engine/expr*.c; the legacy KeyConditions are
  * resolved here (they are a small structured form whose checks are
  * specific to Query). */
 #include "api/api.h"
 #include "api/params.h"
 #include "engine/av.h"
 #include "engine/expr.h"
+#include "engine/index.h"
 #include "engine/item_store.h"
 #include "engine/key.h"
 #include "engine/number.h"
@@ -125,9 +134,17 @@ static const pt_param_t scan_schema[] = {
 
 typedef enum { SEL_DEFAULT, SEL_ALL, SEL_ALL_PROJECTED, SEL_SPECIFIC, SEL_COUNT } select_t;
 
+/* The key schema a request reads by: the table's or an index's. */
+typedef struct key_schema {
+    const pt_attr_def_t *hash;
+    const pt_attr_def_t *range;   /* NULL if none */
+} key_schema_t;
+
 /* One page request, common to Query and Scan. */
 typedef struct page_req {
     pt_table_t *t;
+    const pt_index_t *ix;          /* IndexName; NULL for the base table */
+    bool fetch_base;               /* LSI: read each item from the base table */
     bool is_query;
     pt_range_t range;
     bool forward;
@@ -283,15 +300,74 @@ static int check_select(pt_call_t *call, const pt_json_t *req, bool is_query, se
     return PT_OK;
 }
 
-static int check_index(pt_call_t *call, const pt_json_t *req)
+/* IndexName: the index, with DynamoDB's checks (dynalite actions/query.js
+ * and scan.js); *out NULL without IndexName. */
+static int check_index(pt_call_t *call, const pt_json_t *req, pt_table_t *t, pt_index_t **out)
 {
     uint32_t n;
     const char *name = pt_param_str(req, "IndexName", &n);
+    *out = NULL;
     if (!name) return PT_OK;
-    /* No table has secondary indexes yet (CreateTable rejects them), so
-     * every index name is unknown: DynamoDB's answer for that. */
-    return pt_error_set(&call->err, PT_E_VALIDATION, "The table does not have the specified index: %.*s", (int)n,
-                        name);
+    pt_index_t *ix = pt_index_find(t, name, n);
+    if (!ix)
+        return pt_error_set(&call->err, PT_E_VALIDATION, "The table does not have the specified index: %.*s", (int)n,
+                            name);
+    if (ix->global && pt_param_bool(req, "ConsistentRead", false))
+        return pt_error_set(&call->err, PT_E_VALIDATION, "Consistent reads are not supported on global secondary indexes");
+    if (ix->global && pt_index_is_backfilling(t, ix))
+        return pt_error_set(&call->err, PT_E_VALIDATION, "Cannot read from backfilling global secondary index: %s",
+                            ix->name);
+    *out = ix;
+    return PT_OK;
+}
+
+static key_schema_t schema_of(const pt_table_t *t, const pt_index_t *ix)
+{
+    key_schema_t ks;
+    if (ix) {
+        ks.hash = &ix->hash;
+        ks.range = ix->range.name ? &ix->range : NULL;
+    } else {
+        ks.hash = &t->hash;
+        ks.range = t->range.name ? &t->range : NULL;
+    }
+    return ks;
+}
+
+/* Number of distinct attributes in a start key: the table key plus, for an
+ * index, its key attributes. */
+static uint32_t start_key_names(const pt_table_t *t, const pt_index_t *ix)
+{
+    uint32_t n = t->range.name ? 2 : 1;
+    if (!ix) return n;
+    const char *extra[2] = {ix->hash.name, ix->range.name};
+    for (int i = 0; i < 2; i++)
+        if (extra[i] && strcmp(extra[i], t->hash.name) && (!t->range.name || strcmp(extra[i], t->range.name))) n++;
+    return n;
+}
+
+/* Which entries need their base item (LSI, see the file comment), and the
+ * GSI Select rule. */
+static int check_index_select(pt_call_t *call, const pt_json_t *req, const pt_table_t *t, const pt_index_t *ix,
+                              select_t sel, bool has_expr_projection_or_filter, bool *fetch_base)
+{
+    *fetch_base = false;
+    if (!ix || ix->projection == PT_PROJ_ALL) return PT_OK;
+    if (sel == SEL_ALL) {
+        if (ix->global)
+            return pt_error_set(&call->err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+                                "supported for global secondary index %s because its projection type is not ALL",
+                                ix->name);
+        *fetch_base = true;
+        return PT_OK;
+    }
+    if (ix->global) return PT_OK;
+    if (has_expr_projection_or_filter) *fetch_base = true;
+    const pt_json_t *names = pt_param(req, "AttributesToGet");
+    for (uint32_t i = 0; names && i < names->len; i++)
+        if (!pt_index_projects(t, ix, names->u.elems[i].u.str, names->u.elems[i].len)) *fetch_base = true;
+    return PT_OK;
 }
 
 /* Key-attribute checks of one ExclusiveStartKey piece (dynalite
@@ -460,24 +536,110 @@ static void project_names(const pt_json_t *names, pt_av_t *item)
     item->len = kept;
 }
 
-static void write_key(pt_jw_t *w, const pt_table_t *t, const pt_av_t *hash, const pt_av_t *range)
+/* Writes a key object of up to four (name, value) pairs, names unique,
+ * in name order as DynamoDB's maps come out. */
+static void write_key_attrs(pt_jw_t *w, const char **names, const pt_av_t **vals, int n)
 {
-    /* attributes in name order, as DynamoDB's maps come out */
-    const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
-    const pt_av_t *vals[2] = {hash, range};
-    if (defs[1] && strcmp(defs[1]->name, defs[0]->name) < 0) {
-        const pt_attr_def_t *d = defs[0];
-        defs[0] = defs[1];
-        defs[1] = d;
-        vals[0] = range;
-        vals[1] = hash;
-    }
+    int order[4] = {0, 1, 2, 3};
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && strcmp(names[order[j]], names[order[j - 1]]) < 0; j--) {
+            int x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
     pt_jw_obj_begin(w);
-    for (int i = 0; i < 2 && defs[i]; i++) {
-        pt_jw_keyz(w, defs[i]->name);
-        pt_av_write_json(w, vals[i]);
+    for (int i = 0; i < n; i++) {
+        pt_jw_keyz(w, names[order[i]]);
+        pt_av_write_json(w, vals[order[i]]);
     }
     pt_jw_obj_end(w);
+}
+
+/* LastEvaluatedKey from the stored key of the last entry read. */
+static int write_last_key(pt_call_t *call, pt_jw_t *w, const page_req_t *q, pt_slice_t last)
+{
+    const pt_table_t *t = q->t;
+    const char *names[4];
+    const pt_av_t *vals[4];
+    int n = 0;
+    pt_av_t v[4];
+    const pt_attr_def_t *defs[4];
+    if (q->ix) {
+        if (pt_range_index_key_decode(&call->arena, t, q->ix, last, &v[0], &v[1], &v[2], &v[3], &call->err))
+            return PT_ERR;
+        defs[0] = &q->ix->hash;
+        defs[1] = q->ix->range.name ? &q->ix->range : NULL;
+        defs[2] = &t->hash;
+        defs[3] = t->range.name ? &t->range : NULL;
+    } else {
+        if (pt_range_key_decode(&call->arena, t, last, &v[0], &v[1], &call->err)) return PT_ERR;
+        defs[0] = &t->hash;
+        defs[1] = t->range.name ? &t->range : NULL;
+        defs[2] = defs[3] = NULL;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (!defs[i]) continue;
+        bool dup = false;
+        for (int k = 0; k < n; k++) dup |= !strcmp(names[k], defs[i]->name);
+        if (dup) continue;
+        names[n] = defs[i]->name;
+        vals[n] = &v[i];
+        n++;
+    }
+    pt_jw_keyz(w, "LastEvaluatedKey");
+    write_key_attrs(w, names, vals, n);
+    return PT_OK;
+}
+
+/* DynamoDB's rounding of a page read: the total once, in 4 KB units,
+ * halved when eventually consistent; `at_least_one` for the index/table
+ * actually read by the page. */
+static double page_units(uint64_t bytes, bool consistent, bool at_least_one)
+{
+    if (!bytes && !at_least_one) return 0;
+    return pt_api_read_units((size_t)bytes, consistent);
+}
+
+static void write_index_consumed(pt_jw_t *w, const page_req_t *q, double index_units, double table_units)
+{
+    if (q->rcc == RCC_NONE) return;
+    double total = index_units + table_units;
+    pt_jw_keyz(w, "ConsumedCapacity");
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "TableName"); pt_jw_strz(w, q->t->name);
+    pt_jw_keyz(w, "CapacityUnits"); pt_jw_double(w, total);
+    pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_double(w, total);
+    if (q->rcc == RCC_INDEXES) {
+        pt_jw_keyz(w, "Table");
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "CapacityUnits"); pt_jw_double(w, table_units);
+        pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_double(w, table_units);
+        pt_jw_obj_end(w);
+        pt_jw_keyz(w, q->ix->global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, q->ix->name);
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "CapacityUnits"); pt_jw_double(w, index_units);
+        pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_double(w, index_units);
+        pt_jw_obj_end(w);
+        pt_jw_obj_end(w);
+    }
+    pt_jw_obj_end(w);
+}
+
+/* The base item of an LSI entry's projected item, read in `txn`. */
+static int fetch_base_item(pt_call_t *call, pt_txn_t *txn, const page_req_t *q, const pt_av_t *projected,
+                           pt_stored_item_t *out, bool *found)
+{
+    const pt_table_t *t = q->t;
+    const pt_av_t *h = pt_item_get(projected, t->hash.name, strlen(t->hash.name));
+    const pt_av_t *r = t->range.name ? pt_item_get(projected, t->range.name, strlen(t->range.name)) : NULL;
+    *found = false;
+    if (!h || (t->range.name && !r)) return pt_error_set(&call->err, PT_E_INTERNAL, "corrupt index entry");
+    int rc = pt_item_read(txn, &call->arena, pt_item_key(&call->arena, t, h, r), out, &call->err);
+    if (rc == PT_ERR) return rc;
+    *found = rc == PT_OK;
+    return PT_OK;
 }
 
 static int run_page(pt_call_t *call, const page_req_t *q)
@@ -487,7 +649,7 @@ static int run_page(pt_call_t *call, const page_req_t *q)
     pt_jw_t w;
     int rc;
     int64_t scanned = 0, count = 0;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, base_bytes = 0;
     bool more = false;
     pt_slice_t last = {0};
     bool need_item = !q->count_only || q->filter;
@@ -523,6 +685,14 @@ static int run_page(pt_call_t *call, const page_req_t *q)
         }
         pt_stored_item_t stored;
         if (pt_range_value_decode(&call->arena, v, &stored, &call->err)) goto fail;
+        if (q->fetch_base) {
+            bool found;
+            pt_stored_item_t base;
+            if (fetch_base_item(call, txn, q, &stored.item, &base, &found)) goto fail;
+            if (!found) continue; /* cannot happen: the entry changes with its item */
+            base_bytes += base.size;
+            stored = base;
+        }
         if (q->filter) {
             bool keep = false;
             if (pt_expr_eval(q->filter, &stored.item, &keep, &call->err)) goto fail;
@@ -546,17 +716,16 @@ static int run_page(pt_call_t *call, const page_req_t *q)
     pt_jw_int(&w, count);
     pt_jw_keyz(&w, "ScannedCount");
     pt_jw_int(&w, scanned);
-    if (more) {
-        pt_av_t hash, range;
-        if (pt_range_key_decode(&call->arena, q->t, last, &hash, &range, &call->err)) goto fail;
-        pt_jw_keyz(&w, "LastEvaluatedKey");
-        write_key(&w, q->t, &hash, q->t->range.name ? &range : NULL);
-    }
+    if (more && write_last_key(call, &w, q, last)) goto fail;
     pt_range_close(&it);
     pt_txn_abort(txn);
     /* DynamoDB rounds the total read once, not per item (dynalite
      * db.queryTable), with at least one unit. */
-    pt_api_write_consumed(&w, q->rcc, q->t, pt_api_read_units((size_t)bytes, q->consistent), true);
+    if (q->ix)
+        write_index_consumed(&w, q, page_units(bytes, q->consistent, true),
+                             page_units(base_bytes, q->consistent, false));
+    else
+        pt_api_write_consumed(&w, q->rcc, q->t, pt_api_read_units((size_t)bytes, q->consistent), true);
     pt_jw_obj_end(&w);
     return PT_OK;
 fail:
@@ -618,7 +787,7 @@ static int parse_expressions(pt_call_t *call, const pt_json_t *req, bool is_quer
 
 /* Projections and filters may not reach into key attributes ("Key
  * attributes must be scalars", dynalite db.validateKeyPaths). */
-static int check_key_paths(pt_call_t *call, const pt_table_t *t, const pt_expr_t *e)
+static int check_key_paths(pt_call_t *call, pt_table_t *t, const pt_expr_t *e)
 {
     if (!e) return PT_OK;
     const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
@@ -630,13 +799,31 @@ static int check_key_paths(pt_call_t *call, const pt_table_t *t, const pt_expr_t
                                 "allowed: Key: %s",
                                 defs[i]->name);
     }
-    return PT_OK;
+    /* then every index key attribute, GSIs first (dynalite traverseIndexes) */
+    int rc = PT_OK;
+    pthread_mutex_lock(&t->meta_lock);
+    for (int pass = 0; pass < 2 && rc == PT_OK; pass++)
+        for (uint32_t i = 0; i < t->nindexes && rc == PT_OK; i++) {
+            const pt_index_t *ix = t->indexes[i];
+            if (ix->global != (pass == 0)) continue;
+            const char *names[2] = {ix->global ? ix->hash.name : NULL, ix->range.name};
+            for (int k = 0; k < 2 && rc == PT_OK; k++) {
+                bool nested = false;
+                if (names[k] && pt_expr_references(e, names[k], strlen(names[k]), &nested) && nested)
+                    rc = pt_error_set(&call->err, PT_E_VALIDATION,
+                                      "Key attributes must be scalars; list random access '[]' and map lookup '.' are "
+                                      "not allowed: IndexKey: %s",
+                                      names[k]);
+            }
+        }
+    pthread_mutex_unlock(&t->meta_lock);
+    return rc;
 }
 
 static void page_common(page_req_t *q, pt_table_t *t, const pt_json_t *req, select_t sel, const exprs_t *e)
 {
     int64_t limit = pt_param_int(req, "Limit", 0);
-    q->t = t;
+    q->t = t; /* q->ix and q->fetch_base are set by the caller */
     q->limit = limit > 0 ? limit : 0;
     q->count_only = sel == SEL_COUNT;
     q->filter = e->filter;
@@ -646,15 +833,36 @@ static void page_common(page_req_t *q, pt_table_t *t, const pt_json_t *req, sele
     q->rcc = pt_api_consumed_mode(req);
 }
 
+/* The table-key part of an ExclusiveStartKey (dynalite db.validateKey
+ * with its "The provided starting key is invalid: " prefix). */
+static int check_table_start_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *esk)
+{
+    const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
+    for (int i = 0; i < 2 && defs[i]; i++)
+        if (check_key_piece(call, esk, defs[i], i == 0, "The provided starting key is invalid: ")) return PT_ERR;
+    return PT_OK;
+}
+
+/* The stored key an ExclusiveStartKey (already checked) designates. */
+static pt_slice_t start_key(pt_call_t *call, const pt_table_t *t, const pt_index_t *ix, const pt_av_t *esk)
+{
+    const pt_av_t *th = pt_item_get(esk, t->hash.name, strlen(t->hash.name));
+    const pt_av_t *tr = t->range.name ? pt_item_get(esk, t->range.name, strlen(t->range.name)) : NULL;
+    if (!ix) return pt_item_key(&call->arena, t, th, tr);
+    const pt_av_t *ih = pt_item_get(esk, ix->hash.name, strlen(ix->hash.name));
+    const pt_av_t *ir = ix->range.name ? pt_item_get(esk, ix->range.name, strlen(ix->range.name)) : NULL;
+    return pt_range_index_key(&call->arena, t, ix, ih, ir, th, tr);
+}
+
 /* ---- Query ---- */
 
 /* The key condition from the legacy KeyConditions, with dynalite's
  * actions/query.js checks in its order (key schema attributes in order:
  * ExclusiveStartKey piece, then the condition on that attribute). */
-static int legacy_key_condition(pt_call_t *call, const pt_table_t *t, const legacy_cond_t *lc, uint32_t n,
+static int legacy_key_condition(pt_call_t *call, const key_schema_t *ks, const legacy_cond_t *lc, uint32_t n,
                                 const pt_av_t *esk, pt_key_condition_t *kc)
 {
-    const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
+    const pt_attr_def_t *defs[2] = {ks->hash, ks->range};
     memset(kc, 0, sizeof *kc);
     for (int i = 0; i < 2 && defs[i]; i++) {
         bool is_hash = i == 0;
@@ -703,9 +911,9 @@ static int legacy_key_condition(pt_call_t *call, const pt_table_t *t, const lega
 
 /* Key-attribute checks of ExclusiveStartKey for a key condition given as
  * an expression (the legacy path does them interleaved, above). */
-static int check_start_key_pieces(pt_call_t *call, const pt_table_t *t, const pt_av_t *esk)
+static int check_start_key_pieces(pt_call_t *call, const key_schema_t *ks, const pt_av_t *esk)
 {
-    const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
+    const pt_attr_def_t *defs[2] = {ks->hash, ks->range};
     for (int i = 0; i < 2 && defs[i]; i++) {
         if (!pt_item_get(esk, defs[i]->name, strlen(defs[i]->name)))
             return pt_error_set(&call->err, PT_E_VALIDATION, "The provided starting key is invalid");
@@ -714,10 +922,10 @@ static int check_start_key_pieces(pt_call_t *call, const pt_table_t *t, const pt
     return PT_OK;
 }
 
-static int check_filter_keys(pt_call_t *call, const pt_table_t *t, const exprs_t *e)
+static int check_filter_keys(pt_call_t *call, const key_schema_t *ks, const exprs_t *e)
 {
     if (!e->filter) return PT_OK;
-    const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
+    const pt_attr_def_t *defs[2] = {ks->hash, ks->range};
     for (int i = 0; i < 2 && defs[i]; i++) {
         bool nested = false;
         if (pt_expr_references(e->filter, defs[i]->name, strlen(defs[i]->name), &nested))
@@ -756,16 +964,17 @@ int pt_op_query(pt_call_t *call, const pt_json_t *req)
     if (check_select(call, req, true, &sel)) return PT_ERR;
 
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (check_index(call, req)) return PT_ERR;
-    uint32_t nkeys = t->range.name ? 2 : 1;
-    if (has_esk && esk.len != nkeys)
+    pt_index_t *ix;
+    if (check_index(call, req, t, &ix)) return PT_ERR;
+    key_schema_t ks = schema_of(t, ix);
+    if (has_esk && esk.len != start_key_names(t, ix))
         return pt_error_set(&call->err, PT_E_VALIDATION, "The provided starting key is invalid");
     if (e.key_condition) {
-        if (has_esk && check_start_key_pieces(call, t, &esk)) return PT_ERR;
-        if (pt_expr_key_condition(e.key_condition, t->hash.name, t->hash.type, t->range.name,
-                                  t->range.name ? t->range.type : 0, &kc, &call->err))
+        if (has_esk && check_start_key_pieces(call, &ks, &esk)) return PT_ERR;
+        if (pt_expr_key_condition(e.key_condition, ks.hash->name, ks.hash->type, ks.range ? ks.range->name : NULL,
+                                  ks.range ? ks.range->type : 0, &kc, &call->err))
             return PT_ERR;
-    } else if (legacy_key_condition(call, t, lc, nlc, has_esk ? &esk : NULL, &kc)) {
+    } else if (legacy_key_condition(call, &ks, lc, nlc, has_esk ? &esk : NULL, &kc)) {
         return PT_ERR;
     }
 
@@ -774,13 +983,16 @@ int pt_op_query(pt_call_t *call, const pt_json_t *req)
     memset(&q, 0, sizeof q);
     q.is_query = true;
     q.forward = forward;
-    pt_range_query(&call->arena, t, &kc, &q.range);
+    q.ix = ix;
+    if (ix) pt_range_query_index(&call->arena, t, ix, &kc, &q.range);
+    else pt_range_query(&call->arena, t, &kc, &q.range);
 
     if (has_esk) {
-        const pt_av_t *eh = pt_item_get(&esk, t->hash.name, strlen(t->hash.name));
-        const pt_av_t *er = t->range.name ? pt_item_get(&esk, t->range.name, strlen(t->range.name)) : NULL;
+        if (ix && check_table_start_key(call, t, &esk)) return PT_ERR;
+        const pt_av_t *eh = pt_item_get(&esk, ks.hash->name, strlen(ks.hash->name));
+        const pt_av_t *er = ks.range ? pt_item_get(&esk, ks.range->name, strlen(ks.range->name)) : NULL;
         bool same_partition = pt_av_equal(eh, kc.hash);
-        if (!t->range.name || kc.range_op == PT_KC_NONE) {
+        if (!ks.range || kc.range_op == PT_KC_NONE) {
             if (!same_partition)
                 return pt_error_set(&call->err, PT_E_VALIDATION,
                                     "The provided starting key is outside query boundaries based on provided "
@@ -793,10 +1005,11 @@ int pt_op_query(pt_call_t *call, const pt_json_t *req)
                 return pt_error_set(&call->err, PT_E_VALIDATION,
                                     "The query can return at most one row and cannot be restarted");
         }
-        pt_range_start_after(&q.range, pt_item_key(&call->arena, t, eh, er), forward);
+        pt_range_start_after(&q.range, start_key(call, t, ix, &esk), forward);
     }
     if (check_key_paths(call, t, e.projection)) return PT_ERR;
-    if (check_filter_keys(call, t, &e)) return PT_ERR;
+    if (check_filter_keys(call, &ks, &e)) return PT_ERR;
+    if (check_index_select(call, req, t, ix, sel, e.projection || e.filter, &q.fetch_base)) return PT_ERR;
     if (check_key_paths(call, t, e.filter)) return PT_ERR;
 
     page_common(&q, t, req, sel, &e);
@@ -843,24 +1056,26 @@ int pt_op_scan(pt_call_t *call, const pt_json_t *req)
     if (check_select(call, req, false, &sel)) return PT_ERR;
 
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
-    if (check_index(call, req)) return PT_ERR;
+    pt_index_t *ix;
+    if (check_index(call, req, t, &ix)) return PT_ERR;
+    key_schema_t ks = schema_of(t, ix);
 
     page_req_t q;
     memset(&q, 0, sizeof q);
     q.forward = true;
-    pt_range_segment(&call->arena, t, (uint32_t)segment, (uint32_t)total, &q.range);
+    q.ix = ix;
+    pt_range_segment_index(&call->arena, t, ix ? ix->id : 0, (uint32_t)segment, (uint32_t)total, &q.range);
 
+    if (has_esk && esk.len != start_key_names(t, ix))
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            ix ? "The provided starting key is invalid"
+                               : "The provided starting key is invalid: The provided key element does not match the "
+                                 "schema");
+    if (has_esk && ix && check_start_key_pieces(call, &ks, &esk)) return PT_ERR;
+    if (check_index_select(call, req, t, ix, sel, e.projection || e.filter, &q.fetch_base)) return PT_ERR;
     if (has_esk) {
-        uint32_t nkeys = t->range.name ? 2 : 1;
-        if (esk.len != nkeys)
-            return pt_error_set(&call->err, PT_E_VALIDATION,
-                                "The provided starting key is invalid: The provided key element does not match the "
-                                "schema");
-        const pt_attr_def_t *defs[2] = {&t->hash, t->range.name ? &t->range : NULL};
-        for (int i = 0; i < 2 && defs[i]; i++)
-            if (check_key_piece(call, &esk, defs[i], i == 0, "The provided starting key is invalid: ")) return PT_ERR;
-        const pt_av_t *eh = pt_item_get(&esk, t->hash.name, strlen(t->hash.name));
-        const pt_av_t *er = t->range.name ? pt_item_get(&esk, t->range.name, strlen(t->range.name)) : NULL;
+        if (check_table_start_key(call, t, &esk)) return PT_ERR;
+        const pt_av_t *eh = pt_item_get(&esk, ks.hash->name, strlen(ks.hash->name));
         if (total > 1) {
             uint64_t lo, hi;
             pt_range_segment_hashes((uint32_t)segment, (uint32_t)total, &lo, &hi);
@@ -871,7 +1086,7 @@ int pt_op_scan(pt_call_t *call, const pt_json_t *req)
                                     "ExclusiveStartKey with correct Segment. TotalSegments: %lld Segment: %lld",
                                     (long long)total, (long long)segment);
         }
-        pt_range_start_after(&q.range, pt_item_key(&call->arena, t, eh, er), true);
+        pt_range_start_after(&q.range, start_key(call, t, ix, &esk), true);
     }
     if (check_key_paths(call, t, e.projection)) return PT_ERR;
     if (check_key_paths(call, t, e.filter)) return PT_ERR;

@@ -1,4 +1,6 @@
 /* Table operations: CreateTable, DescribeTable, ListTables, DeleteTable.
+ * CreateTable takes LocalSecondaryIndexes and GlobalSecondaryIndexes
+ * (checked in index_defs.c); they are ACTIVE at once (the table is empty).
  * CreateTable stores Tags (validated as TagResource does, tags.c) and
  * DeletionProtectionEnabled; DeleteTable of a protected table fails.
  * Validation follows DynamoDB's order: parameter kinds and constraints
@@ -6,6 +8,7 @@
  * Tables are created ACTIVE: there is no provisioning delay to emulate, and
  * `aws dynamodb wait table-exists` only needs ACTIVE. */
 #include "api/api.h"
+#include "api/index_defs.h"
 #include "api/params.h"
 #include "api/tags.h"
 #include "engine/av.h"
@@ -51,8 +54,50 @@ static const pt_param_t tag_members[] = {
 };
 static const pt_param_t tag_elem = {.name = "member", .type = PT_P_VSTRUCT, .struct_name = "Tag",
                                     .members = tag_members};
-static const pt_param_t any_list = {.name = "member", .type = PT_P_VSTRUCT, .struct_name = "Object",
-                                    .members = (const pt_param_t[]){{0}}};
+/* Secondary index members, in dynalite's (validations/createTable.js) order. */
+static const pt_param_t index_name_elem = {.name = "member", .type = PT_P_STRING};
+static const pt_param_t index_key_elem_members[] = {
+    {.name = "AttributeName", .type = PT_P_STRING, .flags = PT_P_NOT_NULL | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+     .min_len = 1, .max_len = 255},
+    {.name = "KeyType", .type = PT_P_STRING, .flags = PT_P_NOT_NULL, .enums = key_types},
+    {0},
+};
+static const pt_param_t index_key_elem = {.name = "member", .type = PT_P_VSTRUCT, .struct_name = "KeySchemaElement",
+                                          .members = index_key_elem_members};
+static const pt_param_t projection_members[] = {
+    {.name = "ProjectionType", .type = PT_P_STRING,
+     .enums = (const char *const[]){"ALL", "INCLUDE", "KEYS_ONLY", NULL}},
+    {.name = "NonKeyAttributes", .type = PT_P_LIST, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 1,
+     .max_len = 20, .elem = &index_name_elem},
+    {0},
+};
+#define INDEX_NAME_MEMBER                                                                                   \
+    {.name = "IndexName", .type = PT_P_STRING,                                                              \
+     .flags = PT_P_NOT_NULL | PT_P_NAME_REGEX | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 3, .max_len = 255}
+#define INDEX_KEY_SCHEMA_MEMBER                                                                             \
+    {.name = "KeySchema", .type = PT_P_LIST, .flags = PT_P_NOT_NULL | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,      \
+     .min_len = 1, .max_len = 2, .elem = &index_key_elem}
+#define PROJECTION_MEMBER                                                                                   \
+    {.name = "Projection", .type = PT_P_FSTRUCT, .flags = PT_P_NOT_NULL, .struct_name = "Projection",        \
+     .members = projection_members}
+static const pt_param_t lsi_members[] = {
+    INDEX_NAME_MEMBER,
+    INDEX_KEY_SCHEMA_MEMBER,
+    PROJECTION_MEMBER,
+    {0},
+};
+static const pt_param_t gsi_members[] = {
+    INDEX_NAME_MEMBER,
+    INDEX_KEY_SCHEMA_MEMBER,
+    PROJECTION_MEMBER,
+    {.name = "ProvisionedThroughput", .type = PT_P_FSTRUCT, .struct_name = "ProvisionedThroughput",
+     .members = throughput_members},
+    {0},
+};
+static const pt_param_t lsi_elem = {.name = "member", .type = PT_P_VSTRUCT, .struct_name = "LocalSecondaryIndex",
+                                    .members = lsi_members};
+static const pt_param_t gsi_elem = {.name = "member", .type = PT_P_VSTRUCT, .struct_name = "GlobalSecondaryIndex",
+                                    .members = gsi_members};
 
 static const pt_param_t create_table_schema[] = {
     {.name = "AttributeDefinitions", .type = PT_P_LIST, .flags = PT_P_NOT_NULL, .elem = &attr_def},
@@ -61,8 +106,8 @@ static const pt_param_t create_table_schema[] = {
      .members = throughput_members},
     {.name = "KeySchema", .type = PT_P_LIST, .flags = PT_P_NOT_NULL | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
      .min_len = 1, .max_len = 2, .elem = &key_elem},
-    {.name = "LocalSecondaryIndexes", .type = PT_P_LIST, .elem = &any_list},
-    {.name = "GlobalSecondaryIndexes", .type = PT_P_LIST, .elem = &any_list},
+    {.name = "LocalSecondaryIndexes", .type = PT_P_LIST, .elem = &lsi_elem},
+    {.name = "GlobalSecondaryIndexes", .type = PT_P_LIST, .elem = &gsi_elem},
     {.name = "BillingMode", .type = PT_P_STRING, .enums = billing_modes},
     {.name = "Tags", .type = PT_P_LIST, .flags = PT_P_HAS_MAXLEN, .max_len = 50, .elem = &tag_elem},
     {.name = "DeletionProtectionEnabled", .type = PT_P_BOOL},
@@ -167,15 +212,12 @@ static int check_create_table(pt_call_t *call, const pt_json_t *req)
 
     const pt_json_t *lsi = member(req, "LocalSecondaryIndexes");
     const pt_json_t *gsi = member(req, "GlobalSecondaryIndexes");
-    if (lsi || gsi)
-        return pt_error_set(err, PT_E_VALIDATION,
-                            "Portico does not support %s yet (secondary indexes are planned)",
-                            lsi ? "LocalSecondaryIndexes" : "GlobalSecondaryIndexes");
-    if (keys->len != defs->len)
+    if (!lsi && !gsi && keys->len != defs->len)
         return pt_error_set(err, PT_E_VALIDATION,
                             "One or more parameter values were invalid: Number of attributes in KeySchema does not "
                             "exactly match number of attributes defined in AttributeDefinitions");
-    /* duplicate definitions (possible only with indexes, which are checked above) */
+    if (pt_api_check_indexes(call, defs, k0, keys->len == 2, lsi, gsi, ppr)) return PT_ERR;
+    /* duplicate definitions (possible only with indexes) */
     for (uint32_t i = 0; i < defs->len; i++)
         for (uint32_t j = i + 1; j < defs->len; j++) {
             const pt_json_t *a = member(&defs->u.elems[i], "AttributeName");
@@ -184,6 +226,7 @@ static int check_create_table(pt_call_t *call, const pt_json_t *req)
                 return pt_error_set(err, PT_E_VALIDATION,
                                     "Cannot have two attributes with the same name: %.*s", (int)a->len, a->u.str);
         }
+    if (pt_api_check_defs_used(call, defs, keys, lsi, gsi)) return PT_ERR;
     return PT_OK;
 }
 
@@ -257,6 +300,14 @@ int pt_op_create_table(pt_call_t *call, const pt_json_t *req)
         t->wcu = pt_param_int(pt, "WriteCapacityUnits", 0);
     }
     t->deletion_protection = pt_param_bool(req, "DeletionProtectionEnabled", false);
+    /* LSIs first, then GSIs: the order DescribeTable lists them in. */
+    const pt_json_t *lists[2] = {member(req, "LocalSecondaryIndexes"), member(req, "GlobalSecondaryIndexes")};
+    for (int l = 0; l < 2; l++)
+        for (uint32_t i = 0; lists[l] && i < lists[l]->len; i++) {
+            pt_index_t *ix = pt_api_index_new(&lists[l]->u.elems[i], defs, NULL, l == 1);
+            ix->id = (uint8_t)(t->nindexes + 1);
+            t->indexes[t->nindexes++] = ix;
+        }
     op->table = t;
     call->op = op;
     call->apply = create_apply;

@@ -7,6 +7,8 @@
  *   00000000 'G' <id u32 BE> -> the table's tags (JSON [[key, value], ...],
  *                               sorted by key; absent when there are none)
  *   00000000 'I'             -> next table id (u32 BE)
+ *   00000000 'X' <id u32 BE> <index id u8>
+ *                            -> a secondary index's item_count, size_bytes
  * Definition fields added after version 1 (deletion protection, TTL,
  * throughput timestamps) are optional members with defaults, so records
  * written before them still load unchanged.
@@ -21,6 +23,7 @@
 #include <time.h>
 
 #include "engine/av.h"
+#include "engine/index.h"
 #include "engine/key.h"
 
 int64_t pt_now_ms(void)
@@ -46,8 +49,26 @@ pt_table_t *pt_table_new(void)
     return t;
 }
 
+void pt_index_free(pt_index_t *ix)
+{
+    if (!ix) return;
+    free(ix->name);
+    free(ix->hash.name);
+    free(ix->range.name);
+    for (uint32_t i = 0; i < ix->ninclude; i++) free(ix->include[i]);
+    free(ix->include);
+    free(ix->backfill_pos);
+    free(ix);
+}
+
 static void table_free(pt_table_t *t)
 {
+    for (uint32_t i = 0; i < t->nindexes; i++) pt_index_free(t->indexes[i]);
+    while (t->retired) {
+        pt_index_t *next = t->retired->next_retired;
+        pt_index_free(t->retired);
+        t->retired = next;
+    }
     free(t->name);
     free(t->hash.name);
     free(t->range.name);
@@ -166,6 +187,34 @@ static void encode_def(const pt_table_t *t, pt_buf_t *out)
     if (t->ttl_attr) { pt_jw_keyz(&w, "ttl"); pt_jw_strz(&w, t->ttl_attr); }
     if (t->ttl_backfill) { pt_jw_keyz(&w, "ttl_backfill"); pt_jw_bool(&w, true); }
     if (t->ttl_purge) { pt_jw_keyz(&w, "ttl_purge"); pt_jw_bool(&w, true); }
+    if (t->nindexes) {
+        pt_jw_keyz(&w, "ix");
+        pt_jw_arr_begin(&w);
+        for (uint32_t i = 0; i < t->nindexes; i++) {
+            const pt_index_t *ix = t->indexes[i];
+            pt_jw_obj_begin(&w);
+            pt_jw_keyz(&w, "n"); pt_jw_strz(&w, ix->name);
+            pt_jw_keyz(&w, "id"); pt_jw_int(&w, ix->id);
+            pt_jw_keyz(&w, "g"); pt_jw_bool(&w, ix->global);
+            pt_jw_keyz(&w, "h"); pt_jw_arr_begin(&w); pt_jw_strz(&w, ix->hash.name); pt_jw_int(&w, ix->hash.type); pt_jw_arr_end(&w);
+            if (ix->range.name) {
+                pt_jw_keyz(&w, "r"); pt_jw_arr_begin(&w); pt_jw_strz(&w, ix->range.name); pt_jw_int(&w, ix->range.type); pt_jw_arr_end(&w);
+            }
+            pt_jw_keyz(&w, "p"); pt_jw_int(&w, ix->projection);
+            if (ix->ninclude) {
+                pt_jw_keyz(&w, "inc");
+                pt_jw_arr_begin(&w);
+                for (uint32_t k = 0; k < ix->ninclude; k++) pt_jw_strz(&w, ix->include[k]);
+                pt_jw_arr_end(&w);
+            }
+            pt_jw_keyz(&w, "rcu"); pt_jw_int(&w, ix->rcu);
+            pt_jw_keyz(&w, "wcu"); pt_jw_int(&w, ix->wcu);
+            if (ix->backfilling) { pt_jw_keyz(&w, "bf"); pt_jw_bool(&w, true); }
+            pt_jw_obj_end(&w);
+        }
+        pt_jw_arr_end(&w);
+    }
+    if (t->index_purge) { pt_jw_keyz(&w, "ixpurge"); pt_jw_int(&w, t->index_purge); }
     pt_jw_obj_end(&w);
 }
 
@@ -229,6 +278,37 @@ static int decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t
     t->ttl_backfill = flag && flag->type == PT_JSON_TRUE;
     flag = pt_json_get(&j, "ttl_purge");
     t->ttl_purge = flag && flag->type == PT_JSON_TRUE;
+    t->index_purge = (uint32_t)json_i64(pt_json_get(&j, "ixpurge"));
+    const pt_json_t *ixs = pt_json_get(&j, "ix");
+    if (ixs && (ixs->type != PT_JSON_ARRAY || ixs->len > PT_MAX_INDEXES)) goto done;
+    for (uint32_t i = 0; ixs && i < ixs->len; i++) {
+        const pt_json_t *o = &ixs->u.elems[i];
+        pt_index_t *ix = calloc(1, sizeof *ix);
+        if (!ix) pt_oom();
+        t->indexes[t->nindexes++] = ix;
+        ix->name = dup_json_str(pt_json_get(o, "n"));
+        int64_t id = json_i64(pt_json_get(o, "id"));
+        if (!ix->name || id < 1 || id > PT_MAX_INDEXES) goto done;
+        ix->id = (uint8_t)id;
+        flag = pt_json_get(o, "g");
+        ix->global = flag && flag->type == PT_JSON_TRUE;
+        if (decode_attr(pt_json_get(o, "h"), &ix->hash)) goto done;
+        if (pt_json_get(o, "r") && decode_attr(pt_json_get(o, "r"), &ix->range)) goto done;
+        ix->projection = (uint8_t)json_i64(pt_json_get(o, "p"));
+        const pt_json_t *inc = pt_json_get(o, "inc");
+        if (inc && inc->type == PT_JSON_ARRAY && inc->len) {
+            ix->include = calloc(inc->len, sizeof *ix->include);
+            if (!ix->include) pt_oom();
+            for (uint32_t k = 0; k < inc->len; k++) {
+                if (!(ix->include[k] = dup_json_str(&inc->u.elems[k]))) goto done;
+                ix->ninclude++;
+            }
+        }
+        ix->rcu = json_i64(pt_json_get(o, "rcu"));
+        ix->wcu = json_i64(pt_json_get(o, "wcu"));
+        flag = pt_json_get(o, "bf");
+        ix->backfilling = flag && flag->type == PT_JSON_TRUE;
+    }
     rc = PT_OK;
 done:
     pt_arena_destroy(&arena);
@@ -290,6 +370,55 @@ int pt_catalog_add_stats(pt_txn_t *txn, const pt_table_t *t, int64_t items, int6
     rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
     pt_buf_free(&k);
     return rc;
+}
+
+static void index_stats_key(pt_buf_t *b, uint32_t id, uint8_t index_id)
+{
+    meta_key(b, 'X');
+    pt_buf_put_u32be(b, id);
+    pt_buf_put_u8(b, index_id);
+}
+
+int pt_catalog_get_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index_id, int64_t *items, int64_t *bytes,
+                               pt_error_t *err)
+{
+    pt_buf_t k = PT_BUF_INIT;
+    index_stats_key(&k, t->id, index_id);
+    pt_slice_t v;
+    int rc = pt_get(txn, pt_slice(k.data, k.len), &v, err);
+    pt_buf_free(&k);
+    *items = *bytes = 0;
+    if (rc == PT_NOTFOUND) return PT_OK;
+    if (rc) return rc;
+    if (v.len != 16) return pt_error_set(err, PT_E_INTERNAL, "corrupt index statistics for table %s", t->name);
+    *items = get_i64be(v.data);
+    *bytes = get_i64be((const uint8_t *)v.data + 8);
+    return PT_OK;
+}
+
+int pt_catalog_add_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index_id, int64_t items, int64_t bytes,
+                               pt_error_t *err)
+{
+    int64_t cur_items, cur_bytes;
+    int rc = pt_catalog_get_index_stats(txn, t, index_id, &cur_items, &cur_bytes, err);
+    if (rc) return rc;
+    uint8_t v[16];
+    put_i64be(v, cur_items + items);
+    put_i64be(v + 8, cur_bytes + bytes);
+    pt_buf_t k = PT_BUF_INIT;
+    index_stats_key(&k, t->id, index_id);
+    rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
+    pt_buf_free(&k);
+    return rc;
+}
+
+int pt_catalog_del_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index_id, pt_error_t *err)
+{
+    pt_buf_t k = PT_BUF_INIT;
+    index_stats_key(&k, t->id, index_id);
+    int rc = pt_del(txn, pt_slice(k.data, k.len), err);
+    pt_buf_free(&k);
+    return rc == PT_NOTFOUND ? PT_OK : rc;
 }
 
 int pt_catalog_save(pt_txn_t *txn, const pt_table_t *t, pt_error_t *err)
@@ -493,6 +622,8 @@ int pt_catalog_delete(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *
     pt_buf_clear(&k);
     tags_key(&k, t->id);
     if ((rc = pt_del(txn, pt_slice(k.data, k.len), err)) == PT_ERR) goto done;
+    for (uint8_t id = 1; id <= PT_MAX_INDEXES; id++)
+        if ((rc = pt_catalog_del_index_stats(txn, t, id, err))) goto done;
 
     /* Every key of the table (base, indexes, TTL expiry index) starts with its id. */
     pt_buf_clear(&k);
@@ -551,8 +682,8 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
     bool ppr = t->pay_per_request, dp = t->deletion_protection;
     int64_t rcu = t->rcu, wcu = t->wcu, changed = t->billing_changed_ms;
     int64_t inc = t->last_increase_ms, dec = t->last_decrease_ms;
-    pthread_mutex_unlock(&((pt_table_t *)t)->meta_lock);
     pt_jw_obj_begin(w);
+    /* under the lock: UpdateTable may add or drop definitions (indexes) */
     pt_jw_keyz(w, "AttributeDefinitions");
     pt_jw_arr_begin(w);
     for (uint32_t i = 0; i < t->nattrs; i++) {
@@ -562,6 +693,7 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
         pt_jw_obj_end(w);
     }
     pt_jw_arr_end(w);
+    pthread_mutex_unlock(&((pt_table_t *)t)->meta_lock);
     pt_jw_keyz(w, "TableName"); pt_jw_strz(w, t->name);
     pt_jw_keyz(w, "KeySchema"); write_key_schema(t, w);
     pt_jw_keyz(w, "TableStatus"); pt_jw_strz(w, status);
@@ -591,6 +723,7 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
         pt_jw_obj_end(w);
     }
     pt_jw_keyz(w, "DeletionProtectionEnabled"); pt_jw_bool(w, dp);
+    if (pt_index_describe_all(e, txn, t, w, err)) return PT_ERR;
     pt_jw_obj_end(w);
     return PT_OK;
 }

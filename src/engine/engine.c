@@ -1,8 +1,9 @@
 /* Engine lifecycle: opens the store, loads the catalog, starts the writer
- * and then the TTL sweeper (which submits jobs to the writer, so it stops
- * first).
+ * and then the TTL sweeper and the index builder (both submit jobs to the
+ * writer, so they stop first).
  * The protocol entry points (pt_call_*, pt_engine_call) live in src/api. */
 #include "engine/engine.h"
+#include "engine/index.h"
 #include "engine/ttl.h"
 
 #include <stdio.h>
@@ -37,10 +38,12 @@ int pt_engine_open(const pt_engine_options_t *opts, pt_engine_t **out, char *err
     if (pt_catalog_load(e, &err)) goto fail;
     if (pt_writer_start(e->store, reload_catalog, e, &e->writer, &err)) goto fail;
     if (pt_ttl_start(e, opts->ttl_period_ms, &e->ttl, &err)) goto fail;
+    if (pt_indexer_start(e, &e->indexer, &err)) goto fail;
     *out = e;
     return 0;
 fail:
     snprintf(errbuf, errlen, "%s", err.message);
+    pt_ttl_stop(e->ttl);
     if (e->writer) pt_writer_stop(e->writer);
     if (e->store) pt_store_close(e->store);
     pt_catalog_free(&e->catalog);
@@ -52,6 +55,7 @@ fail:
 void pt_engine_close(pt_engine_t *e)
 {
     if (!e) return;
+    pt_indexer_stop(e->indexer); /* before the writer: it waits on its jobs */
     pt_ttl_stop(e->ttl); /* before the writer: the sweeper waits on its jobs */
     if (e->writer) pt_writer_stop(e->writer);
     pt_catalog_free(&e->catalog);

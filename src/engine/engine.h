@@ -35,6 +35,35 @@ typedef struct pt_attr_def {
     uint8_t type;              /* PT_AV_S, PT_AV_N or PT_AV_B */
 } pt_attr_def_t;
 
+/* Secondary indexes (engine/index.h). An index object lives as long as its
+ * table: deleting an index moves it to the table's `retired` list instead
+ * of freeing it, so a reader holding a pointer found under meta_lock never
+ * sees it freed. Fields are immutable after creation except those marked. */
+#define PT_MAX_LSI 5
+#define PT_MAX_GSI 20
+#define PT_MAX_INDEXES (PT_MAX_LSI + PT_MAX_GSI)
+typedef enum { PT_PROJ_KEYS_ONLY = 0, PT_PROJ_INCLUDE = 1, PT_PROJ_ALL = 2 } pt_projection_t;
+
+typedef struct pt_index {
+    char *name;                /* IndexName */
+    uint8_t id;                /* key-space index id, 1..PT_MAX_INDEXES (key.h) */
+    bool global;               /* GSI (true) or LSI */
+    pt_attr_def_t hash;        /* partition key (an LSI's is the table's) */
+    pt_attr_def_t range;       /* sort key; range.name == NULL if none */
+    uint8_t projection;        /* pt_projection_t */
+    uint32_t ninclude;
+    char **include;            /* INCLUDE: NonKeyAttributes, as given */
+    int64_t rcu, wcu;          /* GSI ProvisionedThroughput (meta_lock) */
+    bool backfilling;          /* GSI being created: existing items not all
+                                  indexed yet (IndexStatus CREATING; meta_lock;
+                                  persisted) */
+    /* Writer thread only, not persisted: where the backfill resumes (the
+     * last base key indexed; len 0 = from the start). */
+    uint8_t *backfill_pos;
+    size_t backfill_pos_len;
+    struct pt_index *next_retired;
+} pt_index_t;
+
 typedef struct pt_table {
     atomic_int refs;
     atomic_bool deleted;
@@ -44,7 +73,9 @@ typedef struct pt_table {
     pt_attr_def_t hash;        /* partition key */
     pt_attr_def_t range;       /* sort key; range.name == NULL if none */
     uint32_t nattrs;
-    pt_attr_def_t *attrs;      /* AttributeDefinitions as given */
+    pt_attr_def_t *attrs;      /* AttributeDefinitions as given; UpdateTable's
+                                  index changes replace them (writer thread,
+                                  under meta_lock): read them under meta_lock */
     int64_t created_ms;
     bool pay_per_request;
     int64_t rcu, wcu;
@@ -66,6 +97,14 @@ typedef struct pt_table {
      * last item key indexed; len 0 = from the start). */
     uint8_t *ttl_backfill_pos;
     size_t ttl_backfill_pos_len;
+    /* Secondary indexes, in creation order (LSIs first, as CreateTable
+     * lists them). Changed only by the writer thread under meta_lock;
+     * other threads read them under meta_lock (pt_index_find...). */
+    pt_index_t *indexes[PT_MAX_INDEXES];
+    uint32_t nindexes;
+    pt_index_t *retired;       /* deleted indexes, freed with the table */
+    uint32_t index_purge;      /* bit i: entries of deleted index id i remain
+                                  to be purged (persisted; meta_lock) */
 } pt_table_t;
 
 typedef struct pt_catalog {
@@ -76,11 +115,13 @@ typedef struct pt_catalog {
 } pt_catalog_t;
 
 struct pt_ttl;
+struct pt_indexer;
 
 struct pt_engine {
     pt_store_t *store;
     pt_writer_t *writer;
     struct pt_ttl *ttl;        /* the TTL sweeper (engine/ttl.h) */
+    struct pt_indexer *indexer; /* index backfill/purge thread (engine/index.h) */
     pt_catalog_t catalog;
     char region[32];
     char account_id[16];
@@ -137,6 +178,15 @@ int pt_catalog_tags_set(pt_txn_t *txn, const pt_table_t *t, const pt_tag_t *tags
 int pt_catalog_add_stats(pt_txn_t *txn, const pt_table_t *t, int64_t items, int64_t bytes, pt_error_t *err);
 /* Reads the statistics as of `txn`'s snapshot. */
 int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int64_t *bytes, pt_error_t *err);
+/* The same for one secondary index (ItemCount/IndexSizeBytes), by index id. */
+int pt_catalog_add_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index_id, int64_t items, int64_t bytes,
+                               pt_error_t *err);
+int pt_catalog_get_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index_id, int64_t *items, int64_t *bytes,
+                               pt_error_t *err);
+/* Writer thread: removes an index's statistics record. */
+int pt_catalog_del_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index_id, pt_error_t *err);
+/* Frees an index object (not yet attached to a table, or retired). */
+void pt_index_free(pt_index_t *ix);
 
 pt_table_t *pt_table_new(void);
 /* Writes the TableDescription object for `t` with the given TableStatus;

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "engine/index.h"
 #include "engine/key.h"
 #include "engine/ttl.h"
 
@@ -39,6 +40,13 @@ int pt_item_write_ex(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stor
     /* Streams (later) record the change here; `origin` tells a TTL
      * deletion (a service deletion) from a client's. */
     (void)origin;
+    /* Secondary indexes first: it also rejects an index key attribute of
+     * the wrong type before anything is written. t->indexes is read
+     * without the meta lock: this is the writer thread. */
+    if (t->nindexes &&
+        (rc = pt_index_update(txn, t, old ? &old->item : NULL, old ? old->size : 0, new_item ? &new_item->item : NULL,
+                              new_item ? new_item->size : 0, err)))
+        return rc;
     if (new_item) {
         pt_buf_t b = PT_BUF_INIT;
         pt_buf_put_u32be(&b, new_item->size);

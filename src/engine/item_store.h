@@ -33,8 +33,10 @@ int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_ite
 
 /* Writes `new_item` (NULL: deletes) under `key`. `old` is the item currently
  * stored (from pt_item_read in the same transaction) or NULL if none. Keeps
- * the table's ItemCount/TableSizeBytes, its TTL expiry index (ttl.h) and,
- * later, its secondary indexes in step.
+ * the table's ItemCount/TableSizeBytes, its TTL expiry index (ttl.h) and
+ * its secondary indexes (index.h) in step. Fails with a ValidationException
+ * (nothing written) when new_item has an index key attribute of the wrong
+ * type or an empty one (pt_index_check_item).
  * Write-transaction (writer thread) only. */
 int pt_item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                   const pt_stored_item_t *new_item, pt_error_t *err);

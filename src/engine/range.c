@@ -49,10 +49,16 @@ static pt_slice_t successor(pt_arena_t *arena, const uint8_t *x, size_t len)
     return pt_slice(s, len);
 }
 
-void pt_range_query(pt_arena_t *arena, const pt_table_t *t, const pt_key_condition_t *kc, pt_range_t *out)
+/* The range of a key condition under prefix table|index. `suffixed`: the
+ * stored keys continue after the sort key (index entries end with the
+ * table key), so "sort key = v" is every key starting with P+enc(v), not
+ * the single key P+enc(v); the bounds that must include or exclude all of
+ * them move to succ(P+enc(v)). */
+static void query_range(pt_arena_t *arena, uint32_t table_id, uint8_t index_id, const pt_key_condition_t *kc,
+                        bool suffixed, pt_range_t *out)
 {
     pt_buf_t p = PT_BUF_INIT;
-    pt_key_encode(t->id, 0, kc->hash, NULL, &p);
+    pt_key_encode(table_id, index_id, kc->hash, NULL, &p);
     size_t plen = p.len;
     pt_slice_t part = pt_slice(pt_arena_memdup(arena, p.data, p.len), p.len);
 
@@ -73,30 +79,35 @@ void pt_range_query(pt_arena_t *arena, const pt_table_t *t, const pt_key_conditi
         }
     }
     pt_buf_free(&p);
+    /* succ(k) when suffixed; an all-0xFF k (impossible: enc() ends with
+     * 0x01 or a number byte) would leave the partition bound */
+    pt_slice_t s1 = suffixed && k1.len ? successor(arena, k1.data, k1.len) : k1;
+    pt_slice_t s2 = suffixed && k2.len ? successor(arena, k2.data, k2.len) : k2;
 
     switch (kc->range_op) {
     case PT_KC_EQ:
-        out->lo = out->hi = k1;
-        out->hi_incl = true;
+        out->lo = k1;
+        out->hi = s1;
+        out->hi_incl = !suffixed;
         break;
     case PT_KC_LT:
         out->hi = k1;
         break;
     case PT_KC_LE:
-        out->hi = k1;
-        out->hi_incl = true;
+        out->hi = s1;
+        out->hi_incl = !suffixed;
         break;
     case PT_KC_GT:
-        out->lo = k1;
-        out->lo_incl = false;
+        out->lo = s1;
+        out->lo_incl = suffixed;
         break;
     case PT_KC_GE:
         out->lo = k1;
         break;
     case PT_KC_BETWEEN:
         out->lo = k1;
-        out->hi = k2;
-        out->hi_incl = true;
+        out->hi = s2;
+        out->hi_incl = !suffixed;
         break;
     case PT_KC_BEGINS_WITH: {
         pt_slice_t succ = successor(arena, k1.data, k1.len);
@@ -112,6 +123,17 @@ void pt_range_query(pt_arena_t *arena, const pt_table_t *t, const pt_key_conditi
     }
 }
 
+void pt_range_query(pt_arena_t *arena, const pt_table_t *t, const pt_key_condition_t *kc, pt_range_t *out)
+{
+    query_range(arena, t->id, 0, kc, false, out);
+}
+
+void pt_range_query_index(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, const pt_key_condition_t *kc,
+                          pt_range_t *out)
+{
+    query_range(arena, t->id, ix->id, kc, true, out);
+}
+
 void pt_range_segment_hashes(uint32_t segment, uint32_t total, uint64_t *lo, uint64_t *hi_excl)
 {
     *lo = ((uint64_t)segment << 32) / total;
@@ -120,17 +142,23 @@ void pt_range_segment_hashes(uint32_t segment, uint32_t total, uint64_t *lo, uin
 
 void pt_range_segment(pt_arena_t *arena, const pt_table_t *t, uint32_t segment, uint32_t total, pt_range_t *out)
 {
+    pt_range_segment_index(arena, t, 0, segment, total, out);
+}
+
+void pt_range_segment_index(pt_arena_t *arena, const pt_table_t *t, uint8_t index_id, uint32_t segment,
+                            uint32_t total, pt_range_t *out)
+{
     uint64_t lo, hi;
     pt_range_segment_hashes(segment, total, &lo, &hi);
     pt_buf_t b = PT_BUF_INIT;
-    pt_key_table_prefix(t->id, 0, &b);
+    pt_key_table_prefix(t->id, index_id, &b);
     size_t tlen = b.len;
     pt_buf_put_u32be(&b, (uint32_t)lo);
     out->lo = detach(arena, &b);
     out->lo_incl = true;
     out->hi_incl = false;
     if (hi < ((uint64_t)1 << 32)) {
-        pt_key_table_prefix(t->id, 0, &b);
+        pt_key_table_prefix(t->id, index_id, &b);
         pt_buf_put_u32be(&b, (uint32_t)hi);
         out->hi = detach(arena, &b);
     } else {
@@ -270,5 +298,36 @@ int pt_range_key_decode(pt_arena_t *arena, const pt_table_t *t, pt_slice_t key, 
         memset(range, 0, sizeof *range);
     }
     if (left) return pt_error_set(err, PT_E_INTERNAL, "corrupt key: trailing bytes");
+    return PT_OK;
+}
+
+pt_slice_t pt_range_index_key(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, const pt_av_t *ihash,
+                              const pt_av_t *irange, const pt_av_t *thash, const pt_av_t *trange)
+{
+    pt_buf_t b = PT_BUF_INIT;
+    pt_key_encode(t->id, ix->id, ihash, ix->range.name ? irange : NULL, &b);
+    pt_key_encode_value(thash, &b);
+    if (t->range.name) pt_key_encode_value(trange, &b);
+    return detach(arena, &b);
+}
+
+int pt_range_index_key_decode(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, pt_slice_t key,
+                              pt_av_t *ihash, pt_av_t *irange, pt_av_t *thash, pt_av_t *trange, pt_error_t *err)
+{
+    if (key.len < PT_KEY_PREFIX_LEN) return pt_error_set(err, PT_E_INTERNAL, "corrupt index key: short");
+    const uint8_t *p = (const uint8_t *)key.data + PT_KEY_PREFIX_LEN;
+    size_t left = key.len - PT_KEY_PREFIX_LEN;
+    const pt_attr_def_t *defs[4] = {&ix->hash, ix->range.name ? &ix->range : NULL, &t->hash,
+                                    t->range.name ? &t->range : NULL};
+    pt_av_t *outs[4] = {ihash, irange, thash, trange};
+    for (int i = 0; i < 4; i++) {
+        memset(outs[i], 0, sizeof *outs[i]);
+        if (!defs[i]) continue;
+        size_t used = pt_key_decode_value(arena, defs[i]->type, p, left, outs[i]);
+        if (!used) return pt_error_set(err, PT_E_INTERNAL, "corrupt index key");
+        p += used;
+        left -= used;
+    }
+    if (left) return pt_error_set(err, PT_E_INTERNAL, "corrupt index key: trailing bytes");
     return PT_OK;
 }

@@ -47,6 +47,24 @@ typedef struct pt_range {
  * key type; begins_with only on S/B). Keys are allocated from `arena`. */
 void pt_range_query(pt_arena_t *arena, const pt_table_t *t, const pt_key_condition_t *kc, pt_range_t *out);
 
+/* The range of a Query on secondary index `ix` of `t` (key.h / index.h
+ * entry layout): kc is on the index's key schema. Entries continue after
+ * the index sort key with the table key, so sort-key equality and the
+ * inclusive bounds cover every entry with that index key. */
+void pt_range_query_index(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, const pt_key_condition_t *kc,
+                          pt_range_t *out);
+/* The range of a Scan segment of index `index_id` (0: the base table). */
+void pt_range_segment_index(pt_arena_t *arena, const pt_table_t *t, uint8_t index_id, uint32_t segment,
+                            uint32_t total, pt_range_t *out);
+/* The entry key of an index for the given key values (irange ignored when
+ * the index has no sort key, trange when the table has none). */
+pt_slice_t pt_range_index_key(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, const pt_av_t *ihash,
+                              const pt_av_t *irange, const pt_av_t *thash, const pt_av_t *trange);
+/* Decodes an index entry key into its four key values (absent ones are
+ * zeroed: type 0). PT_ERR (InternalServerError) if it does not parse. */
+int pt_range_index_key_decode(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, pt_slice_t key,
+                              pt_av_t *ihash, pt_av_t *irange, pt_av_t *thash, pt_av_t *trange, pt_error_t *err);
+
 /* The range of segment `segment` of `total` (1 <= total, segment < total)
  * of a Scan of the base table; total 1 is the whole table. */
 void pt_range_segment(pt_arena_t *arena, const pt_table_t *t, uint32_t segment, uint32_t total, pt_range_t *out);

@@ -365,3 +365,42 @@ def test_hundred_thousand_items_expire_while_clients_read_and_write(make_server)
     assert ddb.describe_table(TableName=t)["Table"]["ItemCount"] == sum(min(k, 50) for k in iters)
     assert not exists(ddb, t, keys[0]) and not exists(ddb, t, keys[-1])
     print(f"100k expiry took {elapsed:.1f}s with {ops[0]} concurrent client operations")
+
+
+def test_expired_items_leave_their_global_and_local_index_entries(ddb):
+    # Developer guide, "Time to Live": an expired item's deletion also removes it from the
+    # table's local and global secondary indexes, like any other delete.
+    table = unique_name("ttlidx")
+    ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "lsk", "AttributeType": "N"},
+                              {"AttributeName": "gpk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        LocalSecondaryIndexes=[{"IndexName": "bylsk",
+                                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                              {"AttributeName": "lsk", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "ALL"}}],
+        GlobalSecondaryIndexes=[{"IndexName": "bygpk",
+                                 "KeySchema": [{"AttributeName": "gpk", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    enable(ddb, table)
+    now = int(time.time())
+    for i, exp in enumerate([now - 60, now - 30, now + 3600]):
+        ddb.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": "s%d" % i}, "lsk": {"N": str(i)},
+                                            "gpk": {"S": "g"}, "exp": {"N": str(exp)}})
+
+    def index_keys(index, cond, values):
+        r = ddb.query(TableName=table, IndexName=index, KeyConditionExpression=cond,
+                      ExpressionAttributeValues=values)
+        return sorted(item["sk"]["S"] for item in r["Items"])
+
+    assert wait_until(lambda: index_keys("bygpk", "gpk = :g", {":g": {"S": "g"}}) == ["s2"]), \
+        index_keys("bygpk", "gpk = :g", {":g": {"S": "g"}})
+    assert index_keys("bylsk", "pk = :p", {":p": {"S": "p"}}) == ["s2"]
+    assert [i["sk"]["S"] for i in ddb.scan(TableName=table, IndexName="bygpk")["Items"]] == ["s2"]
+    desc = ddb.describe_table(TableName=table)["Table"]
+    assert desc["ItemCount"] == 1
+    assert {i["IndexName"]: i["ItemCount"] for i in
+            desc["LocalSecondaryIndexes"] + desc["GlobalSecondaryIndexes"]} == {"bylsk": 1, "bygpk": 1}

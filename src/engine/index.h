@@ -1,0 +1,98 @@
+/* Secondary indexes: entry layout, maintenance on every item write, the
+ * type rules for index key attributes, and the background thread that
+ * backfills a GSI created on a live table and purges a deleted index.
+ *
+ * Entry layout (key.h's ordering rules apply to every component):
+ *   key   = table_id | index_id | hash32(index pk) | enc(index pk)
+ *           | enc(index sk, if any) | enc(table pk) | enc(table sk, if any)
+ *   value = u32 BE size of the projected item | binary projected item
+ * The table-key suffix makes entries unique (GSI keys need not be) and
+ * orders entries with equal index keys by table key, as DynamoDB does. The
+ * value has the same form as a base-table value (item_store.h), so Query
+ * and Scan read an index exactly like a table, and never touch the base
+ * table for what the index projects: the projected item always holds the
+ * table's and the index's key attributes, plus NonKeyAttributes (INCLUDE)
+ * or everything (ALL).
+ *
+ * Sparse indexes: an item gets an entry only when it has every key
+ * attribute of the index with the declared type. Writes of an index key
+ * attribute with another type are rejected (pt_index_check_item) before
+ * they reach storage; the backfill of a new GSI skips such items, as
+ * DynamoDB does (it reports them as violations).
+ *
+ * ItemCount/IndexSizeBytes of an index are the number and summed projected
+ * sizes of its entries, kept in the store beside the table's statistics. */
+#ifndef PT_INDEX_H
+#define PT_INDEX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/av.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+/* Most base items (or entries) one backfill/purge write job touches. */
+#define PT_INDEX_BATCH 500
+
+/* Looks up a live index of `t` by name (any thread; takes meta_lock). The
+ * pointer stays valid while the caller holds a reference on `t`. */
+pt_index_t *pt_index_find(pt_table_t *t, const char *name, size_t len);
+/* Whether `ix` is still backfilling (any thread; takes meta_lock). */
+bool pt_index_is_backfilling(pt_table_t *t, const pt_index_t *ix);
+
+/* The entry key of `item` (a full table item) in `ix`, appended to `out`.
+ * false (nothing appended) when the item is not in the index: an index key
+ * attribute is missing or of another type. */
+bool pt_index_entry_key(const pt_table_t *t, const pt_index_t *ix, const pt_av_t *item, pt_buf_t *out);
+/* The projection of `item` into `ix`, in arena memory (members shared with
+ * `item`). */
+void pt_index_project(pt_arena_t *arena, const pt_table_t *t, const pt_index_t *ix, const pt_av_t *item,
+                      pt_av_t *out);
+/* Whether attribute `name` is projected into `ix` (key attributes always). */
+bool pt_index_projects(const pt_table_t *t, const pt_index_t *ix, const char *name, size_t len);
+
+/* DynamoDB's checks of an item about to be written against the index key
+ * schemas (GSIs first, then LSIs, as DynamoDB reports them):
+ *   "One or more parameter values were invalid: Type mismatch for Index Key
+ *    X Expected: S Actual: N IndexName: I"
+ *   "One or more parameter values are not valid. A value specified for a
+ *    secondary index key is not supported. The AttributeValue for a key
+ *    attribute cannot contain an empty string value. IndexName: I,
+ *    IndexKey: X"
+ * ValidationException; PT_OK when the item may be written. Any thread. */
+int pt_index_check_item(pt_table_t *t, const pt_av_t *item, pt_error_t *err);
+
+/* Writer thread: keeps every index of `t` in step with one item change
+ * (old_item / new_item NULL when absent; sizes are DynamoDB item sizes).
+ * Checks new_item with pt_index_check_item first. Called by pt_item_write. */
+int pt_index_update(pt_txn_t *txn, pt_table_t *t, const pt_av_t *old_item, uint32_t old_size,
+                    const pt_av_t *new_item, uint32_t new_size, pt_error_t *err);
+
+/* Writes "LocalSecondaryIndexes":[...] and "GlobalSecondaryIndexes":[...]
+ * of a TableDescription (nothing if the table has none), with statistics
+ * read in `txn`. Takes meta_lock itself. */
+int pt_index_describe_all(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, pt_jw_t *w, pt_error_t *err);
+/* One index description object (GSIs with IndexStatus `status`, or their
+ * current one when `status` is NULL). */
+int pt_index_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const pt_index_t *ix, const char *status,
+                      pt_jw_t *w, pt_error_t *err);
+
+/* The smallest index id not used by a live index of `t` nor awaiting a
+ * purge; 0 if none is free. Writer thread. */
+uint8_t pt_index_free_id(const pt_table_t *t);
+
+/* ---- the background thread ---- */
+typedef struct pt_indexer pt_indexer_t;
+/* Starts the backfill/purge thread of `e` (whose writer must be running).
+ * It resumes work persisted in the catalog (backfilling indexes, purges). */
+int pt_indexer_start(pt_engine_t *e, pt_indexer_t **out, pt_error_t *err);
+/* Stops and joins it (finishing the job in flight); before pt_writer_stop.
+ * NULL is ignored. */
+void pt_indexer_stop(pt_indexer_t *x);
+/* Wakes it now (after UpdateTable created or deleted an index). */
+void pt_indexer_kick(pt_indexer_t *x);
+
+#endif
