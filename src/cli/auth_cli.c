@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "gateway/yaml_json.h"
 #include "util/json.h"
 
 struct pt_cli_auth {
@@ -81,8 +82,9 @@ static int cred_path(const char *data_dir, char *out, size_t len)
     return PT_OK;
 }
 
-/* The config file's authentication members. Only JSON is read here; a
- * file that is not JSON (the gateway's YAML) holds no credentials for us. */
+/* The config file's authentication members (auth, credentials, tls). The
+ * file is YAML (JSON is YAML); a YAML file is converted to JSON first, so
+ * `auth: required` in YAML is never silently ignored. */
 static int load_config(const char *path, pt_credstore_t *st, pt_auth_mode_t *mode, bool *is_json,
                        char **tls_cert, char **tls_key, char *errbuf, size_t errlen)
 {
@@ -103,8 +105,18 @@ static int load_config(const char *path, pt_credstore_t *st, pt_auth_mode_t *mod
     size_t i = 0;
     while (i < text.len && strchr(" \t\r\n", text.data[i])) i++;
     int rc = PT_OK;
-    if (i == text.len || text.data[i] != '{') goto done; /* not JSON */
+    if (i == text.len) goto done; /* empty file: nothing configured */
     *is_json = true;
+    if (text.data[i] != '{') {
+        pt_buf_t json = PT_BUF_INIT;
+        if (pt_yaml_to_json(path, text.data, text.len, &json, errbuf, errlen)) {
+            pt_buf_free(&json);
+            rc = PT_ERR;
+            goto done;
+        }
+        pt_buf_free(&text);
+        text = json;
+    }
     pt_arena_t arena;
     pt_arena_init(&arena);
     pt_json_t doc;

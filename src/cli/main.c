@@ -15,7 +15,10 @@
  * sigwait, so no handler ever runs inside a loop. The first one starts a
  * graceful shutdown (stop accepting, finish and answer in-flight requests,
  * then pt_engine_close commits queued writes); a second one during the
- * shutdown exits at once with status 1. */
+ * shutdown exits at once with status 1. SIGUSR1 prints one line of writer
+ * statistics on stderr ("portico: stats commits=C writes=W": top-level
+ * commits, hence fsyncs, and write jobs since start; W / C is the mean group
+ * commit batch): bench/run.sh reads it around its write runs. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include "cli/auth_cli.h"
+#include "engine/engine.h"
 #include "gateway/gateway.h"
 #include "net/http_server.h"
 #include "portico/portico.h"
@@ -52,8 +56,8 @@ static const char USAGE[] =
     "  --data-dir DIR         data directory, created if missing\n"
     "                         (default ./portico-data)\n"
     "  --threads N            event-loop threads (default: online CPUs)\n"
-    "  --config FILE          configuration file (JSON: auth, credentials, tls;\n"
-    "                         see docs/configuration.md)\n"
+    "  --config FILE          configuration file, YAML or JSON: auth, credentials,\n"
+    "                         tls, gateway (see docs/configuration.md)\n"
     "  --no-sync              do not fsync commits: for tests and benchmarks\n"
     "                         only (acknowledged writes may be lost on power\n"
     "                         loss or OS crash)\n"
@@ -297,6 +301,7 @@ static int serve(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP); /* reloads the gateway configuration */
+    sigaddset(&sigs, SIGUSR1); /* prints writer statistics */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer gone mid-write is an error code, not a death */
     /* The connection cap stays below the descriptor limit, so that the
@@ -381,6 +386,14 @@ static int serve(int argc, char **argv)
     for (;;) {
         struct timespec second = {1, 0};
         sig = sigtimedwait(&sigs, NULL, &second);
+        if (sig == SIGUSR1) {
+            uint64_t commits = 0, jobs = 0;
+            pt_writer_stats(engine->writer, &commits, &jobs);
+            fprintf(stderr, "portico: stats commits=%llu writes=%llu\n",
+                    (unsigned long long)commits, (unsigned long long)jobs);
+            fflush(stderr);
+            continue;
+        }
         if (sig == SIGHUP) {
             if (!gw) {
                 fprintf(stderr, "portico: SIGHUP: no gateway configured, nothing to reload\n");
@@ -401,7 +414,7 @@ static int serve(int argc, char **argv)
     while (!pt_http_server_finished(srv) || (gsrv && !pt_http_server_finished(gsrv))) {
         struct timespec tick = {0, 20 * 1000 * 1000};
         int s2 = sigtimedwait(&sigs, NULL, &tick);
-        if (s2 > 0 && s2 != SIGHUP) {
+        if (s2 > 0 && s2 != SIGHUP && s2 != SIGUSR1) {
             fprintf(stderr, "portico: second signal, exiting without finishing\n");
             _exit(1);
         }
