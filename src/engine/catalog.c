@@ -9,6 +9,9 @@
  *   00000000 'I'             -> next table id (u32 BE)
  *   00000000 'X' <id u32 BE> <index id u8>
  *                            -> a secondary index's item_count, size_bytes
+ *   00000000 'K' <token>     -> TransactWriteItems ClientRequestToken: created ms,
+ *                               request hash (written by src/api/transact.c)
+ *   00000000 'k' <created ms> <token> -> the same tokens in expiry order
  * Definition fields added after version 1 (deletion protection, TTL,
  * throughput timestamps) are optional members with defaults, so records
  * written before them still load unchanged.
