@@ -26,6 +26,19 @@ function common.item_json(key, n)
    return '{"id":{"S":"' .. key .. '"},"n":{"N":"' .. n .. '"},"payload":{"S":"' .. common.PAYLOAD .. '"}}'
 end
 
+-- Key of the c-th item of kind KIND ("put", "bat", "mix") written by wrk
+-- thread t in run RUNID (c, t from 1): scattered over the key space by a
+-- multiplicative hash so that an ordered store does not get an easy
+-- append-only load. Must match writeKey() in prepare.js.
+function common.write_key(kind, runid, t, c)
+   return string.format("%s-%08x-%s-%d-%d", kind, (c * 2654435761) % 4294967296, runid, t, c)
+end
+
+-- A request body ready to send (formatted once per distinct request).
+function common.post(op, body)
+   return wrk.format("POST", "/", common.headers(op), body)
+end
+
 -- One line for run.sh. errors.status counts responses that were not 2xx/3xx;
 -- run.sh fails the whole benchmark if it or any socket error is non-zero.
 function common.done(summary, latency, requests)

@@ -7,9 +7,25 @@
 //                                          wait until ACTIVE, write N items
 //   node prepare.js verify URL TABLE N     GetItem a sample of the preloaded
 //                                          keys; each must come back intact
-//   node prepare.js check-put URL TABLE RUNID THREADS
-//                                          an early item of each wrk thread
-//                                          of putitem.lua must be readable
+//   node prepare.js check-put URL TABLE RUNID THREADS [KIND [C]]
+//                                          an early item (the C-th, default
+//                                          2) of each wrk thread of
+//                                          putitem.lua (KIND put, default),
+//                                          batchwrite.lua (bat) or mix.lua
+//                                          (mix) must be readable
+//   node prepare.js setup-query URL TABLE PARTS PER
+//                                          create TABLE (hash p S, range s N)
+//                                          and write PARTS partitions of PER
+//                                          items; then check one Query
+//   node prepare.js drive URL TABLE OP COUNT N RUNID
+//                                          send COUNT GetItem (keys among
+//                                          the N preloaded) or PutItem (new
+//                                          keys) requests, one at a time
+//                                          (callgrind.sh counts instructions
+//                                          per request with it)
+//   node prepare.js get-body URL TABLE     print the body of a GetItem
+//                                          response (nginx serves one as
+//                                          large for the ceiling)
 //
 // Items and keys are made by the same rules as getitem.lua / putitem.lua
 // (item(), preloadKey() below): change them together.
@@ -39,11 +55,14 @@ const PAYLOAD = 'x'.repeat(150)
 
 function preloadKey (i) { return 'item-' + String(i).padStart(8, '0') }
 
-// The key putitem.lua gives the c-th item written by wrk thread t.
-function putKey (runid, t, c) {
+// The key common.write_key() in common.lua gives the c-th item of kind
+// `kind` written by wrk thread t.
+function writeKey (kind, runid, t, c) {
   const scatter = Number((BigInt(c) * 2654435761n) % 4294967296n).toString(16).padStart(8, '0')
-  return `put-${scatter}-${runid}-${t}-${c}`
+  return `${kind}-${scatter}-${runid}-${t}-${c}`
 }
+
+function partKey (p) { return 'part-' + String(p).padStart(5, '0') }
 
 function item (key, i) {
   return { id: { S: key }, n: { N: String(i) }, payload: { S: PAYLOAD } }
@@ -81,13 +100,20 @@ async function must (url, op, body) {
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
-async function createTable (url, table) {
-  await must(url, 'CreateTable', {
-    TableName: table,
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  })
+async function createTable (url, table, withRange) {
+  await must(url, 'CreateTable', withRange
+    ? {
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'p', AttributeType: 'S' }, { AttributeName: 's', AttributeType: 'N' }],
+        KeySchema: [{ AttributeName: 'p', KeyType: 'HASH' }, { AttributeName: 's', KeyType: 'RANGE' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }
+    : {
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      })
   const deadline = Date.now() + 15000
   for (;;) {
     const d = await must(url, 'DescribeTable', { TableName: table })
@@ -129,6 +155,35 @@ async function preload (url, table, n) {
   return 'PutItem'
 }
 
+// Query table: PARTS partitions of PER items, 25 a BatchWriteItem.
+async function preloadQuery (url, table, parts, per) {
+  const n = parts * per
+  await pool(Math.ceil(n / BATCH), async b => {
+    let reqs = []
+    for (let i = b * BATCH; i < Math.min(n, (b + 1) * BATCH); i++) {
+      const p = Math.floor(i / per); const s = i % per
+      reqs.push({ PutRequest: { Item: { p: { S: partKey(p) }, s: { N: String(s) }, payload: { S: PAYLOAD } } } })
+    }
+    for (let attempt = 0; reqs.length > 0; attempt++) {
+      if (attempt > 50) throw new Error('BatchWriteItem keeps leaving items unprocessed')
+      const r = await must(url, 'BatchWriteItem', { RequestItems: { [table]: reqs } })
+      reqs = (r.UnprocessedItems && r.UnprocessedItems[table]) || []
+      if (reqs.length > 0) await sleep(10)
+    }
+  })
+  // What query.lua asks: 10 consecutive items of one partition.
+  const p = partKey(parts - 1)
+  const r = await must(url, 'Query', {
+    TableName: table,
+    KeyConditionExpression: 'p = :p AND s BETWEEN :a AND :b',
+    ExpressionAttributeValues: { ':p': { S: p }, ':a': { N: '5' }, ':b': { N: '14' } },
+  })
+  if (r.Count !== 10 || r.Items.length !== 10 || r.Items[0].s.N !== '5' || r.Items[9].s.N !== '14' ||
+      r.Items[3].payload.S !== PAYLOAD) {
+    throw new Error(`Query on ${url} returned ${JSON.stringify(r).slice(0, 300)}`)
+  }
+}
+
 // Attribute values here are one-key objects ({S: ...}, {N: ...}), so comparing
 // their JSON texts is exact; attribute order in the response may differ.
 function sameItem (got, want) {
@@ -164,13 +219,36 @@ async function main () {
     const count = await verify(url, table, Number(rest[0]))
     console.log(`verified ${count} preloaded items on ${url}`)
   } else if (cmd === 'check-put') {
-    const [runid, threads] = rest
+    const [runid, threads, kind = 'put', c = '2'] = rest
     for (let t = 1; t <= Number(threads); t++) {
-      await getAndCompare(url, table, item(putKey(runid, t, 2), 2))
+      await getAndCompare(url, table, item(writeKey(kind, runid, t, Number(c)), Number(c)))
     }
-    console.log(`verified a PutItem of each of ${threads} wrk threads on ${url}`)
+    console.log(`verified a ${kind} write of each of ${threads} wrk threads on ${url}`)
+  } else if (cmd === 'setup-query') {
+    const [parts, per] = rest.map(Number)
+    const t0 = Date.now()
+    await createTable(url, table, true)
+    await preloadQuery(url, table, parts, per)
+    console.log(`preloaded ${parts} x ${per} items into ${url} (${table}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  } else if (cmd === 'drive') {
+    const [op, count, n, runid] = rest
+    for (let i = 0; i < Number(count); i++) {
+      if (op === 'GetItem') {
+        const k = preloadKey((i * 7919) % Number(n))
+        const r = await must(url, 'GetItem', { TableName: table, Key: { id: { S: k } } })
+        if (!r.Item) throw new Error(`GetItem ${k} on ${url} found nothing`)
+      } else if (op === 'PutItem') {
+        await must(url, 'PutItem', { TableName: table, Item: item(writeKey('drv', runid, 1, i + 1), i + 1) })
+      } else {
+        throw new Error('drive: OP must be GetItem or PutItem')
+      }
+    }
+  } else if (cmd === 'get-body') {
+    const r = await call(url, 'GetItem', { TableName: table, Key: { id: { S: preloadKey(0) } } })
+    if (r.status !== 200) throw new Error(`GetItem on ${url} answered ${r.status}`)
+    process.stdout.write(r.text)
   } else {
-    throw new Error('usage: prepare.js setup|verify|check-put URL TABLE ...')
+    throw new Error('usage: prepare.js setup|verify|check-put|setup-query|get-body URL TABLE ...')
   }
 }
 

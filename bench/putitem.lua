@@ -25,8 +25,7 @@ end
 
 function request()
    counter = counter + 1
-   local key = string.format("put-%08x-%s-%d-%d", (counter * 2654435761) % 4294967296,
-                             runid, thread_id, counter)
+   local key = common.write_key("put", runid, thread_id, counter)
    local body = '{"TableName":"' .. table_name .. '","Item":' .. common.item_json(key, counter) .. '}'
    return wrk.format("POST", "/", headers, body)
 end

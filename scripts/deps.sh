@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential cmake pkg-config liblmdb-dev lmdb-utils libuv1-dev libhttp-parser-dev
 zlib1g-dev libssl-dev libyaml-dev libcmocka-dev clang libclang-rt-14-dev python3 python3-boto3
-python3-pytest awscli wrk curl openssl"
+python3-pytest awscli wrk curl openssl nginx-light"
 if [ "$1" = "--run-only" ]; then
   PKGS="build-essential cmake pkg-config liblmdb-dev libuv1-dev libhttp-parser-dev zlib1g-dev libssl-dev libyaml-dev"
 fi

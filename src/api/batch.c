@@ -15,7 +15,9 @@
  * BatchWriteItem is all or nothing: every request is validated on the
  * calling thread, then ONE write job applies every put and delete in the
  * same (nested) transaction, so the batch commits together or not at all,
- * and UnprocessedItems is always empty. The job holds no table references:
+ * and UnprocessedItems is always empty. ConsumedCapacity includes index
+ * write units; ItemCollectionMetrics (SIZE) lists, per table with an LSI,
+ * each item collection written, as it is after the batch. The job holds no table references:
  * apply() looks each table up again on the writer thread (where the catalog
  * cannot change under it) and fails with ResourceNotFoundException if the
  * table was deleted, or deleted and re-created, since validation.
@@ -28,7 +30,9 @@
  * parameters, ready to be sent again. Items are returned in request order
  * (DynamoDB promises no order). */
 #include "api/api.h"
+#include "api/item_ops.h"
 #include "api/params.h"
+#include "engine/index.h"
 #include "engine/av.h"
 #include "engine/expr.h"
 #include "engine/item_store.h"
@@ -40,8 +44,6 @@
 #define PT_BATCH_WRITE_MAX_REQUESTS 25
 #define PT_BATCH_GET_MAX_BYTES (16u * 1024 * 1024)
 
-static const char *const return_consumed[] = {"INDEXES", "TOTAL", "NONE", NULL};
-static const char *const return_metrics[] = {"SIZE", "NONE", NULL};
 
 #define NOT_MATCH "The provided key element does not match the schema"
 #define NOT_ONE_REQUEST \
@@ -53,7 +55,6 @@ static const char *const return_metrics[] = {"SIZE", "NONE", NULL};
 
 /* ---- phase 1 schemas (JSON kinds only: no constraints, no enums) ---- */
 
-static const pt_param_t string_param = {.name = "member", .type = PT_P_STRING};
 static const pt_param_t attrs_param = {.name = "member", .type = PT_P_ATTRS};
 
 static const pt_param_t get_top_types[] = {
@@ -63,10 +64,10 @@ static const pt_param_t get_top_types[] = {
 };
 static const pt_param_t keys_and_attributes_types[] = {
     {.name = "Keys", .type = PT_P_LIST, .elem = &attrs_param},
-    {.name = "AttributesToGet", .type = PT_P_LIST, .elem = &string_param},
+    {.name = "AttributesToGet", .type = PT_P_LIST, .elem = &pt_api_string_member},
     {.name = "ConsistentRead", .type = PT_P_BOOL},
     {.name = "ProjectionExpression", .type = PT_P_STRING},
-    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String", .elem = &string_param},
+    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String", .elem = &pt_api_string_member},
     {0},
 };
 
@@ -164,32 +165,6 @@ static void check_request_items(pt_violations_t *c, const pt_json_t *items, bool
     }
 }
 
-/* ---- shared output ---- */
-
-/* One element of the ConsumedCapacity list (the same members as the
- * single-item operations' ConsumedCapacity object). */
-static void write_capacity_entry(pt_jw_t *w, rcc_t mode, const char *table, double units, bool is_read)
-{
-    const char *kind = is_read ? "ReadCapacityUnits" : "WriteCapacityUnits";
-    pt_jw_obj_begin(w);
-    pt_jw_keyz(w, "TableName");
-    pt_jw_strz(w, table);
-    pt_jw_keyz(w, "CapacityUnits");
-    pt_jw_double(w, units);
-    pt_jw_keyz(w, kind);
-    pt_jw_double(w, units);
-    if (mode == RCC_INDEXES) {
-        pt_jw_keyz(w, "Table");
-        pt_jw_obj_begin(w);
-        pt_jw_keyz(w, "CapacityUnits");
-        pt_jw_double(w, units);
-        pt_jw_keyz(w, kind);
-        pt_jw_double(w, units);
-        pt_jw_obj_end(w);
-    }
-    pt_jw_obj_end(w);
-}
-
 /* ======================= BatchGetItem ======================= */
 
 typedef struct get_table {
@@ -232,7 +207,7 @@ static int get_phase1(pt_call_t *call, const pt_json_t *req)
 static int get_phase2(pt_call_t *call, const pt_json_t *req)
 {
     pt_violations_t c = {.arena = &call->arena};
-    check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", return_consumed,
+    check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", pt_api_return_consumed_enum,
                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
     const pt_json_t *items = pt_param(req, "RequestItems");
     check_request_items(&c, items, false);
@@ -306,22 +281,6 @@ static int get_table_custom(pt_call_t *call, get_table_t *gt, uint32_t *nkeys)
     return PT_OK;
 }
 
-/* AttributesToGet: keeps only the named top-level attributes. */
-static void project_names(const pt_json_t *names, pt_av_t *item)
-{
-    uint32_t kept = 0;
-    for (uint32_t m = 0; m < item->len; m++) {
-        const pt_av_member_t *mem = &item->u.members[m];
-        for (uint32_t i = 0; i < names->len; i++) {
-            if (names->u.elems[i].len == mem->name_len && !memcmp(names->u.elems[i].u.str, mem->name, mem->name_len)) {
-                item->u.members[kept++] = *mem;
-                break;
-            }
-        }
-    }
-    item->len = kept;
-}
-
 /* The read parameters of a table, repeated with its UnprocessedKeys so the
  * client can send the entry back as it is. */
 static void write_unprocessed_params(pt_jw_t *w, const pt_json_t *kaa)
@@ -379,7 +338,7 @@ static int get_read(pt_call_t *call, get_table_t *tables, uint32_t ntables, get_
                 item = projected;
                 size = pt_item_size(&item);
             } else if (gt->attributes_to_get) {
-                project_names(gt->attributes_to_get, &item);
+                pt_api_keep_names(gt->attributes_to_get, &item);
                 size = pt_item_size(&item);
             }
             if (total + size > PT_BATCH_GET_MAX_BYTES) {
@@ -460,8 +419,10 @@ static int batch_get(pt_call_t *call, const pt_json_t *req, get_table_t *tables,
     if (rcc != RCC_NONE) {
         pt_jw_keyz(&w, "ConsumedCapacity");
         pt_jw_arr_begin(&w);
-        for (uint32_t i = 0; i < ntables; i++)
-            write_capacity_entry(&w, rcc, tabs[i].table->name, res[i].units, true);
+        for (uint32_t i = 0; i < ntables; i++) {
+            pt_capacity_t c = {.table = tabs[i].table->name, .table_units = res[i].units};
+            pt_capacity_write(&w, rcc, &c, true);
+        }
         pt_jw_arr_end(&w);
     }
     pt_jw_obj_end(&w);
@@ -501,6 +462,7 @@ typedef struct write_op {
     write_table_t *tables;
     uint32_t ntables;
     rcc_t rcc;
+    bool metrics;          /* ReturnItemCollectionMetrics = SIZE */
 } write_op_t;
 
 static int write_phase1(pt_call_t *call, const pt_json_t *req)
@@ -529,9 +491,9 @@ static int write_phase1(pt_call_t *call, const pt_json_t *req)
 static int write_phase2(pt_call_t *call, const pt_json_t *req)
 {
     pt_violations_t c = {.arena = &call->arena};
-    check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", return_consumed,
+    check_enum(&c, req, "ReturnConsumedCapacity", "returnConsumedCapacity", pt_api_return_consumed_enum,
                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
-    check_enum(&c, req, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", return_metrics,
+    check_enum(&c, req, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", pt_api_return_metrics_enum,
                "Member must satisfy enum value set: [SIZE, NONE]");
     const pt_json_t *items = pt_param(req, "RequestItems");
     check_request_items(&c, items, true);
@@ -620,20 +582,41 @@ static int write_table_keys(pt_call_t *call, pt_table_t *t, write_table_t *wt)
     return PT_OK;
 }
 
+/* The distinct partition keys written in one table, for
+ * ItemCollectionMetrics (DynamoDB reports each collection once). */
+static uint32_t distinct_partitions(const pt_table_t *t, const write_table_t *wt, const pt_av_t **out)
+{
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < wt->nreqs; r++) {
+        const pt_av_t *h = pt_item_get(&wt->reqs[r].item.item, t->hash.name, strlen(t->hash.name));
+        bool seen = false;
+        for (uint32_t j = 0; j < n && !seen; j++) seen = pt_av_equal(out[j], h);
+        if (!seen) out[n++] = h;
+    }
+    return n;
+}
+
 /* Writer thread: every put and delete of the batch, in this one nested
  * transaction (a failure rolls all of them back). */
 static int write_apply(pt_call_t *call, pt_txn_t *txn)
 {
     write_op_t *op = call->op;
-    double *units = pt_arena_calloc(&call->arena, sizeof *units * (op->ntables ? op->ntables : 1));
-    for (uint32_t i = 0; i < op->ntables; i++) {
+    pt_capacity_t *cap = pt_arena_calloc(&call->arena, sizeof *cap * (op->ntables ? op->ntables : 1));
+    pt_buf_t metrics = PT_BUF_INIT; /* "table":[...] members of ItemCollectionMetrics */
+    pt_jw_t mw;
+    pt_jw_init(&mw, &metrics);
+    pt_jw_obj_begin(&mw);
+    bool any_metrics = false;
+    int rc = PT_OK;
+    for (uint32_t i = 0; i < op->ntables && rc == PT_OK; i++) {
         write_table_t *wt = &op->tables[i];
         pt_table_t *t = pt_catalog_get(call->engine, wt->name, wt->name_len);
         if (!t || t->id != wt->id || atomic_load(&t->deleted)) {
             if (t) pt_table_release(t);
-            return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
+            rc = pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found");
+            break;
         }
-        int rc = PT_OK;
+        cap[i].table = op->tables[i].name;
         for (uint32_t r = 0; r < wt->nreqs && rc == PT_OK; r++) {
             write_req_t *q = &wt->reqs[r];
             pt_stored_item_t old;
@@ -644,16 +627,32 @@ static int write_apply(pt_call_t *call, pt_txn_t *txn)
             }
             const pt_stored_item_t *prev = found == PT_OK ? &old : NULL;
             if (!prev && !q->is_put) {
-                units[i] += pt_api_write_units(0);
+                cap[i].table_units += pt_api_write_units(0);
                 continue;
             }
-            rc = pt_item_write(txn, t, q->key, prev, q->is_put ? &q->item : NULL, &call->err);
+            pt_index_units_t iu = {.n = 0};
+            rc = pt_item_write_units(txn, t, q->key, prev, q->is_put ? &q->item : NULL, &iu, &call->err);
             uint32_t old_size = prev ? old.size : 0;
             uint32_t billed = q->is_put && q->item.size > old_size ? q->item.size : old_size;
-            units[i] += pt_api_write_units(billed);
+            pt_capacity_add_write(&cap[i], &call->arena, pt_api_write_units(billed), &iu);
+        }
+        /* after the table's writes: the collections as they now are */
+        if (rc == PT_OK && op->metrics && pt_index_has_lsi(t)) {
+            const pt_av_t **parts = pt_arena_calloc(&call->arena, sizeof *parts * (wt->nreqs ? wt->nreqs : 1));
+            uint32_t nparts = distinct_partitions(t, wt, parts);
+            any_metrics = true;
+            pt_jw_key(&mw, wt->name, wt->name_len);
+            pt_jw_arr_begin(&mw);
+            for (uint32_t p = 0; p < nparts && rc == PT_OK; p++)
+                rc = pt_api_write_collection_metrics(&mw, txn, t, parts[p], &call->err);
+            pt_jw_arr_end(&mw);
         }
         pt_table_release(t);
-        if (rc != PT_OK) return PT_ERR;
+    }
+    pt_jw_obj_end(&mw);
+    if (rc != PT_OK) {
+        pt_buf_free(&metrics);
+        return PT_ERR;
     }
 
     pt_jw_t w;
@@ -665,10 +664,15 @@ static int write_apply(pt_call_t *call, pt_txn_t *txn)
     if (op->rcc != RCC_NONE) {
         pt_jw_keyz(&w, "ConsumedCapacity");
         pt_jw_arr_begin(&w);
-        for (uint32_t i = 0; i < op->ntables; i++) write_capacity_entry(&w, op->rcc, op->tables[i].name, units[i], false);
+        for (uint32_t i = 0; i < op->ntables; i++) pt_capacity_write(&w, op->rcc, &cap[i], false);
         pt_jw_arr_end(&w);
     }
+    if (any_metrics) { /* tables without an LSI have no item collections to report */
+        pt_jw_keyz(&w, "ItemCollectionMetrics");
+        pt_jw_raw(&w, metrics.data, metrics.len);
+    }
     pt_jw_obj_end(&w);
+    pt_buf_free(&metrics);
     return PT_OK;
 }
 
@@ -699,6 +703,7 @@ int pt_op_batch_write_item(pt_call_t *call, const pt_json_t *req)
         if (rc) return PT_ERR;
     }
     op->rcc = pt_api_consumed_mode(req);
+    op->metrics = pt_api_collection_metrics_wanted(req);
     call->op = op;
     call->apply = write_apply;
     return PT_PENDING;

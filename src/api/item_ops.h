@@ -24,6 +24,7 @@
 #include "api/api.h"
 #include "api/params.h"
 #include "engine/expr.h"
+#include "engine/index.h"
 #include "engine/item_store.h"
 
 typedef enum {
@@ -58,6 +59,7 @@ typedef struct pt_item_op_result {
     pt_stored_item_t old;         /* the item before the write (had_old) */
     bool has_new;
     pt_stored_item_t new_item;    /* the item after the write (has_new) */
+    pt_index_units_t index_units; /* write units the write cost each index */
 } pt_item_op_result_t;
 
 /* Validates `req` for a write of `kind` (DynamoDB's "custom" validations of
@@ -99,6 +101,76 @@ void pt_item_op_write_attributes(pt_jw_t *w, pt_arena_t *arena, const pt_item_op
  * writer applies the op and writes Attributes and ConsumedCapacity), or
  * PT_ERR with call->err. */
 int pt_api_single_write(pt_call_t *call, const pt_json_t *req, const pt_param_t *schema, pt_item_op_kind_t kind);
+
+/* ---- ConsumedCapacity with index units ---- */
+
+/* The capacity one operation consumed on one table and its indexes. */
+typedef struct pt_capacity {
+    const char *table;            /* TableName */
+    double table_units;
+    uint32_t nindexes;
+    struct {
+        const char *name;         /* arena copy: outlives the index object */
+        bool global;
+        double units;
+    } index[PT_MAX_INDEXES];
+} pt_capacity_t;
+
+/* The units of one write: the table's (`table_units`) and its indexes'. */
+void pt_capacity_add_write(pt_capacity_t *c, pt_arena_t *arena, double table_units, const pt_index_units_t *u);
+/* Adds `units` to index `ix` of the capacity. */
+void pt_capacity_add_index(pt_capacity_t *c, pt_arena_t *arena, const pt_index_t *ix, double units);
+/* Writes one ConsumedCapacity object (the value only): TableName and the
+ * total in CapacityUnits and Read/WriteCapacityUnits; with INDEXES also
+ * "Table" and, for the indexes that consumed units,
+ * "LocalSecondaryIndexes"/"GlobalSecondaryIndexes" {name: {...}}. */
+void pt_capacity_write(pt_jw_t *w, rcc_t mode, const pt_capacity_t *c, bool is_read);
+
+/* The table's write units of an item write (DynamoDB bills the larger of
+ * the old and new item; a delete of a missing item costs the minimum). */
+double pt_item_op_table_units(const pt_item_op_result_t *res);
+
+/* ---- ItemCollectionMetrics ---- */
+
+/* ReturnItemCollectionMetrics is SIZE. */
+bool pt_api_collection_metrics_wanted(const pt_json_t *req);
+/* Writes one ItemCollectionMetrics object, {"ItemCollectionKey":{pk},
+ * "SizeEstimateRangeGB":[lo,hi]}, for the collection of partition key
+ * `hash` in `t` as it is in `txn` (after the write): lo is the collection's
+ * size in whole GB, hi one more. Writer thread. */
+int pt_api_write_collection_metrics(pt_jw_t *w, pt_txn_t *txn, const pt_table_t *t, const pt_av_t *hash,
+                                    pt_error_t *err);
+
+/* ---- pieces shared by the item operations' parameter schemas ---- */
+
+extern const char *const pt_api_return_consumed_enum[];   /* INDEXES, TOTAL, NONE */
+extern const char *const pt_api_return_values_enum[];     /* ReturnValues, dynalite's order */
+extern const char *const pt_api_return_metrics_enum[];    /* SIZE, NONE */
+extern const char *const pt_api_on_check_failure_enum[];  /* ALL_OLD, NONE */
+extern const char *const pt_api_conditional_operator_enum[]; /* AND, OR */
+extern const pt_param_t pt_api_string_member;             /* a list/map element of type String */
+extern const pt_param_t pt_api_expected_member;           /* an element of Expected */
+#define PT_API_TABLE_NAME_PARAM                                                                             \
+    {.name = "TableName", .type = PT_P_STRING,                                                              \
+     .flags = PT_P_NOT_NULL | PT_P_NAME_REGEX | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 3, .max_len = 255}
+#define PT_API_EXPRESSION_NAMES_PARAM                                                                       \
+    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String",               \
+     .elem = &pt_api_string_member}
+#define PT_API_RETURN_CONSUMED_PARAM \
+    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING, .enums = pt_api_return_consumed_enum}
+#define PT_API_RETURN_VALUES_PARAM {.name = "ReturnValues", .type = PT_P_STRING, .enums = pt_api_return_values_enum}
+#define PT_API_RETURN_METRICS_PARAM \
+    {.name = "ReturnItemCollectionMetrics", .type = PT_P_STRING, .enums = pt_api_return_metrics_enum}
+#define PT_API_CONDITIONAL_OPERATOR_PARAM \
+    {.name = "ConditionalOperator", .type = PT_P_STRING, .enums = pt_api_conditional_operator_enum}
+#define PT_API_EXPECTED_PARAM \
+    {.name = "Expected", .type = PT_P_MAP, .struct_name = "ExpectedAttributeValue", .elem = &pt_api_expected_member}
+#define PT_API_ON_CHECK_FAILURE_PARAM \
+    {.name = "ReturnValuesOnConditionCheckFailure", .type = PT_P_STRING, .enums = pt_api_on_check_failure_enum}
+
+/* AttributesToGet (a JSON list of names): keeps only the named top-level
+ * attributes of `item`, in place. */
+void pt_api_keep_names(const pt_json_t *names, pt_av_t *item);
 
 /* DynamoDB's validateExpressionParams: the request may not mix legacy and
  * expression parameters, and ExpressionAttributeNames/Values need an

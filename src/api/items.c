@@ -7,7 +7,12 @@
  * (av.h). Validation order follows DynamoDB: parameter kinds/constraints,
  * attribute values, ReturnValues, item size, then the table (exists?) and
  * its key schema. Reads run on the caller's thread in a read transaction;
- * writes run in the writer's batch (api.h). */
+ * writes run in the writer's batch (api.h).
+ *
+ * Also the pieces every item operation shares (item_ops.h): the parameter
+ * schema fragments, ConsumedCapacity with per-index units (pt_capacity_t:
+ * the engine reports what each write cost each index, index.h) and
+ * ItemCollectionMetrics, computed after the write in its transaction. */
 #include "api/api.h"
 #include "api/item_ops.h"
 #include "api/params.h"
@@ -21,13 +26,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const return_consumed[] = {"INDEXES", "TOTAL", "NONE", NULL};
-static const char *const return_values[] = {"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW", NULL};
-static const char *const return_metrics[] = {"SIZE", "NONE", NULL};
-static const char *const cond_ops[] = {"AND", "OR", NULL};
+const char *const pt_api_return_consumed_enum[] = {"INDEXES", "TOTAL", "NONE", NULL};
+const char *const pt_api_return_values_enum[] = {"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW", NULL};
+const char *const pt_api_return_metrics_enum[] = {"SIZE", "NONE", NULL};
+const char *const pt_api_on_check_failure_enum[] = {"ALL_OLD", "NONE", NULL};
+const char *const pt_api_conditional_operator_enum[] = {"AND", "OR", NULL};
 static const char *const comparison_ops[] = {"IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT",
                                              "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS", NULL};
-static const char *const on_check_failure[] = {"ALL_OLD", "NONE", NULL};
 
 static const pt_param_t av_param = {.name = "member", .type = PT_P_AV};
 static const pt_param_t expected_members[] = {
@@ -37,54 +42,49 @@ static const pt_param_t expected_members[] = {
     {.name = "Value", .type = PT_P_AV},
     {0},
 };
-static const pt_param_t expected_value = {.name = "member", .type = PT_P_VSTRUCT,
-                                          .struct_name = "ExpectedAttributeValue", .members = expected_members};
-static const pt_param_t string_param = {.name = "member", .type = PT_P_STRING};
+const pt_param_t pt_api_expected_member = {.name = "member", .type = PT_P_VSTRUCT,
+                                           .struct_name = "ExpectedAttributeValue", .members = expected_members};
+const pt_param_t pt_api_string_member = {.name = "member", .type = PT_P_STRING};
 
-#define TABLE_NAME_P                                                                                       \
-    {.name = "TableName", .type = PT_P_STRING,                                                              \
-     .flags = PT_P_NOT_NULL | PT_P_NAME_REGEX | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 3, .max_len = 255}
-#define EXPR_PARAMS                                                                                        \
-    {.name = "ExpressionAttributeValues", .type = PT_P_ATTRS},                                              \
-    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String", .elem = &string_param}
+#define EXPR_PARAMS {.name = "ExpressionAttributeValues", .type = PT_P_ATTRS}, PT_API_EXPRESSION_NAMES_PARAM
 
 static const pt_param_t put_schema[] = {
-    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING, .enums = return_consumed},
-    TABLE_NAME_P,
+    PT_API_RETURN_CONSUMED_PARAM,
+    PT_API_TABLE_NAME_PARAM,
     {.name = "Item", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
-    {.name = "ConditionalOperator", .type = PT_P_STRING, .enums = cond_ops},
-    {.name = "Expected", .type = PT_P_MAP, .struct_name = "ExpectedAttributeValue", .elem = &expected_value},
-    {.name = "ReturnValues", .type = PT_P_STRING, .enums = return_values},
-    {.name = "ReturnItemCollectionMetrics", .type = PT_P_STRING, .enums = return_metrics},
+    PT_API_CONDITIONAL_OPERATOR_PARAM,
+    PT_API_EXPECTED_PARAM,
+    PT_API_RETURN_VALUES_PARAM,
+    PT_API_RETURN_METRICS_PARAM,
     {.name = "ConditionExpression", .type = PT_P_STRING},
     EXPR_PARAMS,
-    {.name = "ReturnValuesOnConditionCheckFailure", .type = PT_P_STRING, .enums = on_check_failure},
+    PT_API_ON_CHECK_FAILURE_PARAM,
     {0},
 };
 
 static const pt_param_t delete_schema[] = {
-    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING, .enums = return_consumed},
-    TABLE_NAME_P,
-    {.name = "ReturnValues", .type = PT_P_STRING, .enums = return_values},
-    {.name = "ReturnItemCollectionMetrics", .type = PT_P_STRING, .enums = return_metrics},
+    PT_API_RETURN_CONSUMED_PARAM,
+    PT_API_TABLE_NAME_PARAM,
+    PT_API_RETURN_VALUES_PARAM,
+    PT_API_RETURN_METRICS_PARAM,
     {.name = "Key", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
-    {.name = "ConditionalOperator", .type = PT_P_STRING, .enums = cond_ops},
-    {.name = "Expected", .type = PT_P_MAP, .struct_name = "ExpectedAttributeValue", .elem = &expected_value},
+    PT_API_CONDITIONAL_OPERATOR_PARAM,
+    PT_API_EXPECTED_PARAM,
     {.name = "ConditionExpression", .type = PT_P_STRING},
     EXPR_PARAMS,
-    {.name = "ReturnValuesOnConditionCheckFailure", .type = PT_P_STRING, .enums = on_check_failure},
+    PT_API_ON_CHECK_FAILURE_PARAM,
     {0},
 };
 
 static const pt_param_t get_schema[] = {
-    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING, .enums = return_consumed},
+    PT_API_RETURN_CONSUMED_PARAM,
     {.name = "AttributesToGet", .type = PT_P_LIST, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 1,
-     .max_len = 255, .elem = &string_param},
-    TABLE_NAME_P,
+     .max_len = 255, .elem = &pt_api_string_member},
+    PT_API_TABLE_NAME_PARAM,
     {.name = "Key", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
     {.name = "ConsistentRead", .type = PT_P_BOOL},
     {.name = "ProjectionExpression", .type = PT_P_STRING},
-    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String", .elem = &string_param},
+    PT_API_EXPRESSION_NAMES_PARAM,
     {0},
 };
 
@@ -102,24 +102,120 @@ rcc_t pt_api_consumed_mode(const pt_json_t *req)
 void pt_api_write_consumed(pt_jw_t *w, rcc_t mode, const pt_table_t *t, double units, bool is_read)
 {
     if (mode == RCC_NONE) return;
+    pt_capacity_t c = {.table = t->name, .table_units = units};
     pt_jw_keyz(w, "ConsumedCapacity");
+    pt_capacity_write(w, mode, &c, is_read);
+}
+
+void pt_capacity_add_index(pt_capacity_t *c, pt_arena_t *arena, const pt_index_t *ix, double units)
+{
+    for (uint32_t i = 0; i < c->nindexes; i++)
+        if (!strcmp(c->index[i].name, ix->name)) {
+            c->index[i].units += units;
+            return;
+        }
+    if (c->nindexes == PT_MAX_INDEXES) return;
+    c->index[c->nindexes].name = pt_arena_strndup(arena, ix->name, strlen(ix->name));
+    c->index[c->nindexes].global = ix->global;
+    c->index[c->nindexes].units = units;
+    c->nindexes++;
+}
+
+void pt_capacity_add_write(pt_capacity_t *c, pt_arena_t *arena, double table_units, const pt_index_units_t *u)
+{
+    c->table_units += table_units;
+    for (uint32_t i = 0; u && i < u->n; i++) pt_capacity_add_index(c, arena, u->v[i].index, u->v[i].units);
+}
+
+static void write_units(pt_jw_t *w, const char *kind, double units)
+{
     pt_jw_obj_begin(w);
-    pt_jw_keyz(w, "TableName");
-    pt_jw_strz(w, t->name);
     pt_jw_keyz(w, "CapacityUnits");
     pt_jw_double(w, units);
-    pt_jw_keyz(w, is_read ? "ReadCapacityUnits" : "WriteCapacityUnits");
+    pt_jw_keyz(w, kind);
     pt_jw_double(w, units);
+    pt_jw_obj_end(w);
+}
+
+void pt_capacity_write(pt_jw_t *w, rcc_t mode, const pt_capacity_t *c, bool is_read)
+{
+    const char *kind = is_read ? "ReadCapacityUnits" : "WriteCapacityUnits";
+    double total = c->table_units;
+    for (uint32_t i = 0; i < c->nindexes; i++) total += c->index[i].units;
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "TableName");
+    pt_jw_strz(w, c->table);
+    pt_jw_keyz(w, "CapacityUnits");
+    pt_jw_double(w, total);
+    pt_jw_keyz(w, kind);
+    pt_jw_double(w, total);
     if (mode == RCC_INDEXES) {
         pt_jw_keyz(w, "Table");
-        pt_jw_obj_begin(w);
-        pt_jw_keyz(w, "CapacityUnits");
-        pt_jw_double(w, units);
-        pt_jw_keyz(w, is_read ? "ReadCapacityUnits" : "WriteCapacityUnits");
-        pt_jw_double(w, units);
-        pt_jw_obj_end(w);
+        write_units(w, kind, c->table_units);
+        for (int global = 0; global < 2; global++) {
+            bool any = false;
+            for (uint32_t i = 0; i < c->nindexes; i++) {
+                if (c->index[i].global != (bool)global) continue;
+                if (!any) {
+                    pt_jw_keyz(w, global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+                    pt_jw_obj_begin(w);
+                    any = true;
+                }
+                pt_jw_keyz(w, c->index[i].name);
+                write_units(w, kind, c->index[i].units);
+            }
+            if (any) pt_jw_obj_end(w);
+        }
     }
     pt_jw_obj_end(w);
+}
+
+/* ---- ItemCollectionMetrics ---- */
+
+bool pt_api_collection_metrics_wanted(const pt_json_t *req)
+{
+    uint32_t n;
+    const char *s = pt_param_str(req, "ReturnItemCollectionMetrics", &n);
+    return s && n == 4 && !memcmp(s, "SIZE", 4);
+}
+
+int pt_api_write_collection_metrics(pt_jw_t *w, pt_txn_t *txn, const pt_table_t *t, const pt_av_t *hash,
+                                    pt_error_t *err)
+{
+    uint64_t bytes;
+    if (pt_index_collection_size(txn, t, hash, &bytes, err)) return PT_ERR;
+    /* DynamoDB answers a range 1 GB wide: [0.0, 1.0] for a collection
+     * under a gigabyte. */
+    double lo = (double)(bytes >> 30);
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "ItemCollectionKey");
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, t->hash.name);
+    pt_av_write_json(w, hash);
+    pt_jw_obj_end(w);
+    pt_jw_keyz(w, "SizeEstimateRangeGB");
+    pt_jw_arr_begin(w);
+    pt_jw_double(w, lo);
+    pt_jw_double(w, lo + 1);
+    pt_jw_arr_end(w);
+    pt_jw_obj_end(w);
+    return PT_OK;
+}
+
+/* AttributesToGet: keeps the named top-level attributes, in place. */
+void pt_api_keep_names(const pt_json_t *names, pt_av_t *item)
+{
+    uint32_t kept = 0;
+    for (uint32_t m = 0; m < item->len; m++) {
+        const pt_av_member_t *mem = &item->u.members[m];
+        for (uint32_t i = 0; i < names->len; i++) {
+            if (names->u.elems[i].len == mem->name_len && !memcmp(names->u.elems[i].u.str, mem->name, mem->name_len)) {
+                item->u.members[kept++] = *mem;
+                break;
+            }
+        }
+    }
+    item->len = kept;
 }
 
 /* DynamoDB: one write unit per 1 KB (rounded up), at least 1. */
@@ -428,8 +524,8 @@ int pt_item_op_apply(pt_arena_t *arena, pt_txn_t *txn, pt_table_t *t, const pt_i
     case PT_ITEM_CHECK: break;
     }
     if (op->kind == PT_ITEM_CHECK || (op->kind == PT_ITEM_DELETE && !res->had_old)) return PT_OK;
-    return pt_item_write(txn, t, op->key, res->had_old ? &res->old : NULL, res->has_new ? &res->new_item : NULL,
-                         err);
+    return pt_item_write_units(txn, t, op->key, res->had_old ? &res->old : NULL,
+                               res->has_new ? &res->new_item : NULL, &res->index_units, err);
 }
 
 void pt_item_op_write_attributes(pt_jw_t *w, pt_arena_t *arena, const pt_item_op_t *op,
@@ -464,9 +560,17 @@ void pt_item_op_write_attributes(pt_jw_t *w, pt_arena_t *arena, const pt_item_op
 
 /* ---- PutItem / DeleteItem ---- */
 
+double pt_item_op_table_units(const pt_item_op_result_t *res)
+{
+    uint32_t old_size = res->had_old ? res->old.size : 0;
+    uint32_t new_size = res->has_new ? res->new_item.size : 0;
+    return pt_api_write_units(new_size > old_size ? new_size : old_size);
+}
+
 typedef struct write_call {
     pt_item_op_t op;
     rcc_t rcc;
+    bool metrics;      /* ReturnItemCollectionMetrics = SIZE */
 } write_call_t;
 
 static int write_apply(pt_call_t *call, pt_txn_t *txn)
@@ -481,9 +585,18 @@ static int write_apply(pt_call_t *call, pt_txn_t *txn)
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_item_op_write_attributes(&w, &call->arena, &wc->op, &res);
-    uint32_t old_size = res.had_old ? res.old.size : 0;
-    uint32_t new_size = res.has_new ? res.new_item.size : 0;
-    pt_api_write_consumed(&w, wc->rcc, t, pt_api_write_units(new_size > old_size ? new_size : old_size), false);
+    if (wc->rcc != RCC_NONE) {
+        pt_capacity_t c = {.table = t->name};
+        pt_capacity_add_write(&c, &call->arena, pt_item_op_table_units(&res), &res.index_units);
+        pt_jw_keyz(&w, "ConsumedCapacity");
+        pt_capacity_write(&w, wc->rcc, &c, false);
+    }
+    /* DynamoDB reports item collections only for tables with an LSI. */
+    if (wc->metrics && pt_index_has_lsi(t)) {
+        const pt_av_t *hash = pt_item_get(&wc->op.key_item, t->hash.name, strlen(t->hash.name));
+        pt_jw_keyz(&w, "ItemCollectionMetrics");
+        if (pt_api_write_collection_metrics(&w, txn, t, hash, &call->err)) return PT_ERR;
+    }
     pt_jw_obj_end(&w);
     return PT_OK;
 }
@@ -497,6 +610,7 @@ int pt_api_single_write(pt_call_t *call, const pt_json_t *req, const pt_param_t 
     if (pt_api_table(call, req, false, &t)) return PT_ERR;
     if (pt_item_op_bind(call, t, &wc->op)) return PT_ERR;
     wc->rcc = pt_api_consumed_mode(req);
+    wc->metrics = pt_api_collection_metrics_wanted(req);
     call->op = wc;
     call->apply = write_apply;
     return PT_PENDING;

@@ -222,8 +222,23 @@ static const char *child_path(checker_t *c, const char *parent, const char *name
 {
     /* DynamoDB reports member paths with a lower-case first letter */
     char first = name[0] >= 'A' && name[0] <= 'Z' ? (char)(name[0] - 'A' + 'a') : name[0];
-    if (parent && *parent) return pt_arena_sprintf(c->vs.arena, "%s.%c%s", parent, first, name + 1);
-    return pt_arena_sprintf(c->vs.arena, "%c%s", first, name + 1);
+    /* memcpy, not printf: this runs for every member of every request,
+     * present or not, and printf made up a fifth of a GetItem's
+     * instructions (docs/performance.md). Same text as "%s.%c%s". */
+    size_t plen = parent ? strlen(parent) : 0, nlen = strlen(name);
+    char *out = pt_arena_alloc(c->vs.arena, plen + 1 + nlen + 1), *p = out;
+    if (plen) {
+        memcpy(p, parent, plen);
+        p += plen;
+        *p++ = '.';
+    }
+    if (nlen) {
+        *p++ = first;
+        memcpy(p, name + 1, nlen - 1);
+        p += nlen - 1;
+    }
+    *p = '\0';
+    return out;
 }
 
 bool pt_name_chars_ok(const char *s, uint32_t len)

@@ -38,6 +38,7 @@
  * resolved here (they are a small structured form whose checks are
  * specific to Query). */
 #include "api/api.h"
+#include "api/item_ops.h"
 #include "api/params.h"
 #include "engine/av.h"
 #include "engine/expr.h"
@@ -520,22 +521,6 @@ static const legacy_cond_t *legacy_find(const legacy_cond_t *lc, uint32_t n, con
 
 /* ---- the page loop ---- */
 
-/* AttributesToGet: keeps the named top-level attributes, in place. */
-static void project_names(const pt_json_t *names, pt_av_t *item)
-{
-    uint32_t kept = 0;
-    for (uint32_t m = 0; m < item->len; m++) {
-        const pt_av_member_t *mem = &item->u.members[m];
-        for (uint32_t i = 0; i < names->len; i++) {
-            if (names->u.elems[i].len == mem->name_len && !memcmp(names->u.elems[i].u.str, mem->name, mem->name_len)) {
-                item->u.members[kept++] = *mem;
-                break;
-            }
-        }
-    }
-    item->len = kept;
-}
-
 /* Writes a key object of up to four (name, value) pairs, names unique,
  * in name order as DynamoDB's maps come out. */
 static void write_key_attrs(pt_jw_t *w, const char **names, const pt_av_t **vals, int n)
@@ -600,31 +585,14 @@ static double page_units(uint64_t bytes, bool consistent, bool at_least_one)
     return pt_api_read_units((size_t)bytes, consistent);
 }
 
-static void write_index_consumed(pt_jw_t *w, const page_req_t *q, double index_units, double table_units)
+static void write_index_consumed(pt_call_t *call, pt_jw_t *w, const page_req_t *q, double index_units,
+                                 double table_units)
 {
     if (q->rcc == RCC_NONE) return;
-    double total = index_units + table_units;
+    pt_capacity_t c = {.table = q->t->name, .table_units = table_units};
+    pt_capacity_add_index(&c, &call->arena, q->ix, index_units);
     pt_jw_keyz(w, "ConsumedCapacity");
-    pt_jw_obj_begin(w);
-    pt_jw_keyz(w, "TableName"); pt_jw_strz(w, q->t->name);
-    pt_jw_keyz(w, "CapacityUnits"); pt_jw_double(w, total);
-    pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_double(w, total);
-    if (q->rcc == RCC_INDEXES) {
-        pt_jw_keyz(w, "Table");
-        pt_jw_obj_begin(w);
-        pt_jw_keyz(w, "CapacityUnits"); pt_jw_double(w, table_units);
-        pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_double(w, table_units);
-        pt_jw_obj_end(w);
-        pt_jw_keyz(w, q->ix->global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
-        pt_jw_obj_begin(w);
-        pt_jw_keyz(w, q->ix->name);
-        pt_jw_obj_begin(w);
-        pt_jw_keyz(w, "CapacityUnits"); pt_jw_double(w, index_units);
-        pt_jw_keyz(w, "ReadCapacityUnits"); pt_jw_double(w, index_units);
-        pt_jw_obj_end(w);
-        pt_jw_obj_end(w);
-    }
-    pt_jw_obj_end(w);
+    pt_capacity_write(w, q->rcc, &c, true);
 }
 
 /* The base item of an LSI entry's projected item, read in `txn`. */
@@ -707,7 +675,7 @@ static int run_page(pt_call_t *call, const page_req_t *q)
                 goto fail;
             }
         } else if (q->attrs_to_get) {
-            project_names(q->attrs_to_get, &out);
+            pt_api_keep_names(q->attrs_to_get, &out);
         }
         pt_item_write_json(&w, &out);
     }
@@ -722,7 +690,7 @@ static int run_page(pt_call_t *call, const page_req_t *q)
     /* DynamoDB rounds the total read once, not per item (dynalite
      * db.queryTable), with at least one unit. */
     if (q->ix)
-        write_index_consumed(&w, q, page_units(bytes, q->consistent, true),
+        write_index_consumed(call, &w, q, page_units(bytes, q->consistent, true),
                              page_units(base_bytes, q->consistent, false));
     else
         pt_api_write_consumed(&w, q->rcc, q->t, pt_api_read_units((size_t)bytes, q->consistent), true);

@@ -13,9 +13,13 @@
  * not enforced yet. GlobalSecondaryIndexUpdates: Create (one per request,
  * as DynamoDB allows; the index is CREATING with Backfilling true until the
  * index builder thread, engine/index.h, has indexed the existing items),
- * Delete (the index disappears at once; its entries are purged in the
- * background) and Update (throughput), with AttributeDefinitions for new
- * key attributes. Streams, SSE and replicas are answered with a
+ * Delete (the index is DELETING, in the response and in DescribeTable,
+ * until the index builder has purged its entries) and Update (throughput),
+ * with AttributeDefinitions for new key attributes. Messages for missing
+ * indexes and LSIs named in Delete/Update are the service's as captured
+ * live (ResourceNotFoundException "Requested resource not found: Index X
+ * for table T"; "Cannot delete an index that is not a
+ * GlobalSecondaryIndex: X"). Streams, SSE and replicas are answered with a
  * ValidationException naming what is not supported. */
 #include "api/api.h"
 #include "api/index_defs.h"
@@ -401,8 +405,11 @@ static int apply_gsi_updates(pt_call_t *call, pt_txn_t *txn, pt_table_t *t, upda
     pt_index_t *del = NULL;
     if (op->delete_name) {
         del = find_locked(t, op->delete_name->u.str, op->delete_name->len, &del_pos);
-        if (!del || !del->global)
-            return pt_error_set(err, PT_E_NOT_FOUND, "Requested resource not found: Index: %.*s not found",
+        if (!del)
+            return pt_error_set(err, PT_E_NOT_FOUND, "Requested resource not found: Index %.*s for table %s",
+                                (int)op->delete_name->len, op->delete_name->u.str, t->name);
+        if (!del->global)
+            return pt_error_set(err, PT_E_VALIDATION, "Cannot delete an index that is not a GlobalSecondaryIndex: %.*s",
                                 (int)op->delete_name->len, op->delete_name->u.str);
     }
     const pt_json_t *gsi = op->updates;
@@ -411,8 +418,11 @@ static int apply_gsi_updates(pt_call_t *call, pt_txn_t *txn, pt_table_t *t, upda
         if (!u) continue;
         const pt_json_t *name = member(u, "IndexName");
         pt_index_t *ix = find_locked(t, name->u.str, name->len, NULL);
-        if (!ix || !ix->global)
-            return pt_error_set(err, PT_E_NOT_FOUND, "Requested resource not found: Index: %.*s not found",
+        if (!ix)
+            return pt_error_set(err, PT_E_NOT_FOUND, "Requested resource not found: Index %.*s for table %s",
+                                (int)name->len, name->u.str, t->name);
+        if (!ix->global)
+            return pt_error_set(err, PT_E_VALIDATION, "Cannot update an index that is not a GlobalSecondaryIndex: %.*s",
                                 (int)name->len, name->u.str);
         if (t->pay_per_request)
             return pt_error_set(err, PT_E_VALIDATION,
@@ -479,8 +489,11 @@ static int apply_gsi_updates(pt_call_t *call, pt_txn_t *txn, pt_table_t *t, upda
     }
     if (t->attrs != old_attrs) free_attrs(old_attrs, old_nattrs);
     if (del) {
+        /* DescribeTable lists it (DELETING) until its purge ends */
+        pthread_mutex_lock(&t->meta_lock);
         del->next_retired = t->retired;
         t->retired = del;
+        pthread_mutex_unlock(&t->meta_lock);
     }
     *index_change = del || op->create;
     op->create = NULL; /* the table owns it now */

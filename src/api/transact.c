@@ -46,14 +46,16 @@
  * in order. A Get whose key does not match its table's schema cancels the
  * whole call with a ValidationError reason, as DynamoDB does.
  *
- * Not done: the 4 MB limit on a TransactGetItems response, and
- * ItemCollectionMetrics (Portico has no local secondary indexes, the only
- * tables DynamoDB reports them for). */
+ * ItemCollectionMetrics (ReturnItemCollectionMetrics = SIZE) lists, per
+ * table with a local secondary index, each item collection written.
+ *
+ * Not done: the 4 MB limit on a TransactGetItems response. */
 #include "api/api.h"
 #include "api/item_ops.h"
 #include "api/params.h"
 #include "engine/av.h"
 #include "engine/expr.h"
+#include "engine/index.h"
 #include "engine/item_store.h"
 
 #include <openssl/evp.h>
@@ -71,58 +73,36 @@
 
 #define MULTIPLE_OPS "Transaction request cannot include multiple operations on one item"
 
-static const char *const return_consumed[] = {"INDEXES", "TOTAL", "NONE", NULL};
-static const char *const return_metrics[] = {"SIZE", "NONE", NULL};
-static const char *const on_check_failure[] = {"ALL_OLD", "NONE", NULL};
-
-static const pt_param_t string_param = {.name = "member", .type = PT_P_STRING};
-
-#define TABLE_NAME_P                                                                                       \
-    {.name = "TableName", .type = PT_P_STRING,                                                              \
-     .flags = PT_P_NOT_NULL | PT_P_NAME_REGEX | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 3, .max_len = 255}
-#define EXPR_NAMES_P \
-    {.name = "ExpressionAttributeNames", .type = PT_P_MAP, .struct_name = "java.lang.String", .elem = &string_param}
-#define EXPR_VALUES_P {.name = "ExpressionAttributeValues", .type = PT_P_ATTRS}
-#define ON_FAILURE_P \
-    {.name = "ReturnValuesOnConditionCheckFailure", .type = PT_P_STRING, .enums = on_check_failure}
+/* The members every action ends with. */
+#define ACTION_TAIL_P                                                                                       \
+    PT_API_EXPRESSION_NAMES_PARAM, {.name = "ExpressionAttributeValues", .type = PT_P_ATTRS},              \
+        PT_API_ON_CHECK_FAILURE_PARAM, {0}
 
 /* Members of each action, in the service model's order. */
 static const pt_param_t put_members[] = {
     {.name = "Item", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
-    TABLE_NAME_P,
+    PT_API_TABLE_NAME_PARAM,
     {.name = "ConditionExpression", .type = PT_P_STRING},
-    EXPR_NAMES_P,
-    EXPR_VALUES_P,
-    ON_FAILURE_P,
-    {0},
+    ACTION_TAIL_P,
 };
 static const pt_param_t update_members[] = {
     {.name = "Key", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
     {.name = "UpdateExpression", .type = PT_P_STRING, .flags = PT_P_NOT_NULL},
-    TABLE_NAME_P,
+    PT_API_TABLE_NAME_PARAM,
     {.name = "ConditionExpression", .type = PT_P_STRING},
-    EXPR_NAMES_P,
-    EXPR_VALUES_P,
-    ON_FAILURE_P,
-    {0},
+    ACTION_TAIL_P,
 };
 static const pt_param_t delete_members[] = {
     {.name = "Key", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
-    TABLE_NAME_P,
+    PT_API_TABLE_NAME_PARAM,
     {.name = "ConditionExpression", .type = PT_P_STRING},
-    EXPR_NAMES_P,
-    EXPR_VALUES_P,
-    ON_FAILURE_P,
-    {0},
+    ACTION_TAIL_P,
 };
 static const pt_param_t check_members[] = {
     {.name = "Key", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
-    TABLE_NAME_P,
+    PT_API_TABLE_NAME_PARAM,
     {.name = "ConditionExpression", .type = PT_P_STRING, .flags = PT_P_NOT_NULL},
-    EXPR_NAMES_P,
-    EXPR_VALUES_P,
-    ON_FAILURE_P,
-    {0},
+    ACTION_TAIL_P,
 };
 static const pt_param_t write_item_members[] = {
     {.name = "ConditionCheck", .type = PT_P_FSTRUCT, .struct_name = "ConditionCheck", .members = check_members},
@@ -140,8 +120,8 @@ static const pt_param_t write_item_param = {.name = "member", .type = PT_P_VSTRU
 static const pt_param_t write_schema[] = {
     {.name = "ClientRequestToken", .type = PT_P_STRING, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 1,
      .max_len = 36},
-    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING, .enums = return_consumed},
-    {.name = "ReturnItemCollectionMetrics", .type = PT_P_STRING, .enums = return_metrics},
+    PT_API_RETURN_CONSUMED_PARAM,
+    PT_API_RETURN_METRICS_PARAM,
     {.name = "TransactItems", .type = PT_P_LIST, .flags = PT_P_NOT_NULL | PT_P_HAS_MINLEN, .min_len = 1,
      .elem = &write_item_param},
     {0},
@@ -149,9 +129,9 @@ static const pt_param_t write_schema[] = {
 
 static const pt_param_t get_members[] = {
     {.name = "Key", .type = PT_P_ATTRS, .flags = PT_P_NOT_NULL},
-    TABLE_NAME_P,
+    PT_API_TABLE_NAME_PARAM,
     {.name = "ProjectionExpression", .type = PT_P_STRING},
-    EXPR_NAMES_P,
+    PT_API_EXPRESSION_NAMES_PARAM,
     {0},
 };
 static const pt_param_t get_item_members[] = {
@@ -161,7 +141,7 @@ static const pt_param_t get_item_members[] = {
 static const pt_param_t get_item_param = {.name = "member", .type = PT_P_VSTRUCT,
                                           .struct_name = "TransactGetItem", .members = get_item_members};
 static const pt_param_t get_schema[] = {
-    {.name = "ReturnConsumedCapacity", .type = PT_P_STRING, .enums = return_consumed},
+    PT_API_RETURN_CONSUMED_PARAM,
     {.name = "TransactItems", .type = PT_P_LIST, .flags = PT_P_NOT_NULL | PT_P_HAS_MINLEN, .min_len = 1,
      .elem = &get_item_param},
     {0},
@@ -219,48 +199,20 @@ static int check_empty_key(pt_call_t *call, const pt_table_t *t, const pt_av_t *
 }
 
 /* Per-table capacity, in order of the tables' first appearance. */
-typedef struct tx_units {
-    const char *table;
-    double units;
-} tx_units_t;
-
-static void add_units(tx_units_t *u, uint32_t *n, const char *table, double units)
+static pt_capacity_t *table_capacity(pt_capacity_t *c, uint32_t *n, const char *table)
 {
     for (uint32_t i = 0; i < *n; i++)
-        if (!strcmp(u[i].table, table)) {
-            u[i].units += units;
-            return;
-        }
-    u[*n].table = table;
-    u[*n].units = units;
-    (*n)++;
+        if (!strcmp(c[i].table, table)) return &c[i];
+    c[*n].table = table;
+    return &c[(*n)++];
 }
 
-static void write_capacity(pt_jw_t *w, rcc_t mode, const tx_units_t *u, uint32_t n, bool is_read)
+static void write_capacity(pt_jw_t *w, rcc_t mode, const pt_capacity_t *c, uint32_t n, bool is_read)
 {
     if (mode == RCC_NONE) return;
-    const char *kind = is_read ? "ReadCapacityUnits" : "WriteCapacityUnits";
     pt_jw_keyz(w, "ConsumedCapacity");
     pt_jw_arr_begin(w);
-    for (uint32_t i = 0; i < n; i++) {
-        pt_jw_obj_begin(w);
-        pt_jw_keyz(w, "TableName");
-        pt_jw_strz(w, u[i].table);
-        pt_jw_keyz(w, "CapacityUnits");
-        pt_jw_double(w, u[i].units);
-        pt_jw_keyz(w, kind);
-        pt_jw_double(w, u[i].units);
-        if (mode == RCC_INDEXES) {
-            pt_jw_keyz(w, "Table");
-            pt_jw_obj_begin(w);
-            pt_jw_keyz(w, "CapacityUnits");
-            pt_jw_double(w, u[i].units);
-            pt_jw_keyz(w, kind);
-            pt_jw_double(w, u[i].units);
-            pt_jw_obj_end(w);
-        }
-        pt_jw_obj_end(w);
-    }
+    for (uint32_t i = 0; i < n; i++) pt_capacity_write(w, mode, &c[i], is_read);
     pt_jw_arr_end(w);
 }
 
@@ -331,6 +283,7 @@ typedef struct tx_write {
     tx_action_t *actions;
     uint32_t n;
     rcc_t rcc;
+    bool metrics;               /* ReturnItemCollectionMetrics = SIZE */
     const char *token;          /* ClientRequestToken or NULL */
     uint32_t token_len;
     uint8_t request_hash[32];   /* SHA-256 of TransactItems (with a token) */
@@ -523,10 +476,44 @@ static int store_token(pt_call_t *call, pt_txn_t *txn, const tx_write_t *tx, int
 
 /* ---- writer thread ---- */
 
+/* "ItemCollectionMetrics":{table:[...]}: for the tables with an LSI, each
+ * item collection a Put, Update or Delete wrote, once, as it is after the
+ * transaction. Nothing when no such table was written. */
+static int write_collection_metrics(pt_call_t *call, pt_txn_t *txn, pt_jw_t *w, const tx_write_t *tx,
+                                    pt_table_t **tables)
+{
+    bool *done = pt_arena_calloc(&call->arena, sizeof *done * tx->n);
+    bool any = false;
+    for (uint32_t i = 0; i < tx->n; i++) {
+        const pt_table_t *t = tables[i];
+        if (done[i] || tx->actions[i].op.kind == PT_ITEM_CHECK || !pt_index_has_lsi(t)) continue;
+        if (!any) {
+            pt_jw_keyz(w, "ItemCollectionMetrics");
+            pt_jw_obj_begin(w);
+            any = true;
+        }
+        pt_jw_keyz(w, t->name);
+        pt_jw_arr_begin(w);
+        /* this table's distinct partition keys, in action order */
+        for (uint32_t j = i; j < tx->n; j++) {
+            if (done[j] || tables[j] != t || tx->actions[j].op.kind == PT_ITEM_CHECK) continue;
+            const pt_av_t *h = pt_item_get(&tx->actions[j].op.key_item, t->hash.name, strlen(t->hash.name));
+            for (uint32_t k = j; k < tx->n; k++)
+                if (tables[k] == t && tx->actions[k].op.kind != PT_ITEM_CHECK &&
+                    pt_av_equal(pt_item_get(&tx->actions[k].op.key_item, t->hash.name, strlen(t->hash.name)), h))
+                    done[k] = true;
+            if (pt_api_write_collection_metrics(w, txn, t, h, &call->err)) return PT_ERR;
+        }
+        pt_jw_arr_end(w);
+    }
+    if (any) pt_jw_obj_end(w);
+    return PT_OK;
+}
+
 static int write_actions(pt_call_t *call, pt_txn_t *txn, tx_write_t *tx, pt_table_t **tables)
 {
     tx_reason_t *reasons = pt_arena_calloc(&call->arena, sizeof *reasons * tx->n);
-    tx_units_t *units = pt_arena_calloc(&call->arena, sizeof *units * tx->n);
+    pt_capacity_t *units = pt_arena_calloc(&call->arena, sizeof *units * tx->n);
     uint32_t nunits = 0;
     bool failed = false;
     for (uint32_t i = 0; i < tx->n; i++) {
@@ -556,11 +543,11 @@ static int write_actions(pt_call_t *call, pt_txn_t *txn, tx_write_t *tx, pt_tabl
             return PT_ERR;
         }
         /* DynamoDB: a transactional write costs twice a plain one. A
-         * ConditionCheck is billed like a write of the item it read. */
-        uint32_t old_size = res.had_old ? res.old.size : 0;
-        uint32_t new_size = res.has_new ? res.new_item.size : 0;
-        add_units(units, &nunits, tables[i]->name,
-                  2 * pt_api_write_units(new_size > old_size ? new_size : old_size));
+         * ConditionCheck is billed like a write of the item it read. Index
+         * writes are billed as for a plain write (an index is maintained
+         * after the transaction's items, not as part of its protocol). */
+        pt_capacity_add_write(table_capacity(units, &nunits, tables[i]->name), &call->arena,
+                              2 * pt_item_op_table_units(&res), &res.index_units);
     }
     if (failed) return cancel(call, reasons, tx->n);
 
@@ -568,6 +555,7 @@ static int write_actions(pt_call_t *call, pt_txn_t *txn, tx_write_t *tx, pt_tabl
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     write_capacity(&w, tx->rcc, units, nunits, false);
+    if (tx->metrics && write_collection_metrics(call, txn, &w, tx, tables)) return PT_ERR;
     pt_jw_obj_end(&w);
     return PT_OK;
 }
@@ -576,7 +564,7 @@ static int write_actions(pt_call_t *call, pt_txn_t *txn, tx_write_t *tx, pt_tabl
  * bills the retry as transactional reads of the items. */
 static int replay(pt_call_t *call, pt_txn_t *txn, tx_write_t *tx, pt_table_t **tables)
 {
-    tx_units_t *units = pt_arena_calloc(&call->arena, sizeof *units * tx->n);
+    pt_capacity_t *units = pt_arena_calloc(&call->arena, sizeof *units * tx->n);
     uint32_t nunits = 0;
     for (uint32_t i = 0; i < tx->n; i++) {
         uint32_t size = 0;
@@ -586,7 +574,7 @@ static int replay(pt_call_t *call, pt_txn_t *txn, tx_write_t *tx, pt_table_t **t
             if (rc == PT_ERR) return PT_ERR;
             if (rc == PT_OK) size = cur.size;
         }
-        add_units(units, &nunits, tables[i]->name, 2 * pt_api_read_units(size, true));
+        table_capacity(units, &nunits, tables[i]->name)->table_units += 2 * pt_api_read_units(size, true);
     }
     pt_jw_t w;
     pt_jw_init(&w, &call->out);
@@ -704,6 +692,7 @@ int pt_op_transact_write_items(pt_call_t *call, const pt_json_t *req)
     if (bind_actions(call, tx, bodies)) return PT_ERR;
 
     tx->rcc = pt_api_consumed_mode(req);
+    tx->metrics = pt_api_collection_metrics_wanted(req);
     const pt_json_t *token = pt_param(req, "ClientRequestToken");
     if (token) {
         tx->token = token->u.str;
@@ -802,7 +791,7 @@ static int transact_get(pt_call_t *call, const pt_json_t *req, tx_get_t *gets, u
     pt_txn_abort(txn); /* read only; the items live in the arena */
 
     rcc_t rcc = pt_api_consumed_mode(req);
-    tx_units_t *units = pt_arena_calloc(&call->arena, sizeof *units * n);
+    pt_capacity_t *units = pt_arena_calloc(&call->arena, sizeof *units * n);
     uint32_t nunits = 0;
     pt_jw_t w;
     pt_jw_init(&w, &call->out);
@@ -820,8 +809,8 @@ static int transact_get(pt_call_t *call, const pt_json_t *req, tx_get_t *gets, u
         }
         pt_jw_obj_end(&w);
         /* a transactional read costs twice a strongly consistent one */
-        add_units(units, &nunits, gets[i].table->name,
-                  2 * pt_api_read_units(present[i] ? found[i].size : 0, true));
+        table_capacity(units, &nunits, gets[i].table->name)->table_units +=
+            2 * pt_api_read_units(present[i] ? found[i].size : 0, true);
     }
     pt_jw_arr_end(&w);
     write_capacity(&w, rcc, units, nunits, true);

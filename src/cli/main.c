@@ -67,6 +67,9 @@ static const char USAGE[] =
     "                         time of its first byte (default 30)\n"
     "  --ttl-period SECONDS   how often expired items (Time to Live) are looked\n"
     "                         for and deleted (default 1)\n"
+    "  --map-size MIB         LMDB map size: the most the data can grow to\n"
+    "                         (default 65536, i.e. 64 GiB of address space;\n"
+    "                         smaller for valgrind, which cannot map 64 GiB)\n"
     "  --auth MODE            auto (default): required on a non-loopback address\n"
     "                         or when credentials exist; required; or off (only\n"
     "                         allowed on loopback). See docs/security.md\n"
@@ -184,6 +187,7 @@ static int serve(int argc, char **argv)
 {
     enum { OPT_AUTH = 512, OPT_MAXCONN, OPT_MAXBUF, OPT_TLS_CERT, OPT_TLS_KEY };
     enum { OPT_LISTEN = 256, OPT_DATA, OPT_THREADS, OPT_CONFIG, OPT_NOSYNC, OPT_IDLE, OPT_READ, OPT_TTL_PERIOD };
+    enum { OPT_MAP_SIZE = 400 };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data-dir", required_argument, NULL, OPT_DATA},
@@ -193,6 +197,7 @@ static int serve(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"read-timeout", required_argument, NULL, OPT_READ},
         {"ttl-period", required_argument, NULL, OPT_TTL_PERIOD},
+        {"map-size", required_argument, NULL, OPT_MAP_SIZE},
         {"auth", required_argument, NULL, OPT_AUTH},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"max-buffer-memory", required_argument, NULL, OPT_MAXBUF},
@@ -265,6 +270,13 @@ static int serve(int argc, char **argv)
         case OPT_NOSYNC:
             eopts.no_sync = true;
             break;
+        case OPT_MAP_SIZE: {
+            unsigned v;
+            if (parse_count(optarg, 1, 16777216, &v))
+                return usage_error("--map-size expects MiB from 1 to 16777216, got '%s'", optarg);
+            eopts.map_size = (size_t)v * 1024u * 1024u;
+            break;
+        }
         case OPT_IDLE:
             if (parse_seconds(optarg, &hopts.idle_timeout_ms))
                 return usage_error("--idle-timeout expects a positive number of seconds, got '%s'",

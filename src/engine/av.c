@@ -105,68 +105,22 @@ static int verr(pt_error_t *err, const char *msg)
 }
 
 /* ------------------------------------------------------------------ */
-/* Base64 (DynamoDB's blob rules: padding required, canonical last char)  */
+/* Base64: DynamoDB's blob rules live in json.c (pt_base64_decode_err);  */
+/* here they only become SerializationExceptions.                       */
 
-static const int8_t b64_val[256] = {
-    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
-    ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
-    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
-    ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
-    ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
-    ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-    ['/'] = 64,
-}; /* value + 1; 0 = not in the alphabet */
-
-#define MSG_B64_LAST "Invalid last non-pad Base64 character dectected" /* sic */
-
-/* Checks base64 text the way DynamoDB's blob deserializer does; fills a
- * SerializationException on failure. Messages as recorded by dynalite:
- * "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
- * "Invalid last non-pad Base64 character dectected" (a misplaced '=' or
- * non-zero bits left over in the last character). */
 static int b64_check(const char *in, size_t len, pt_error_t *err)
 {
-    const unsigned char *s = (const unsigned char *)in;
-    if (len % 4)
-        return pt_error_set(err, PT_E_SERIALIZATION,
-                            "Base64 encoded length is expected a multiple of 4 bytes but found: %zu",
-                            len);
-    if (!len) return PT_OK;
-    size_t pad = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
-    for (size_t i = 0; i < len - pad; i++) {
-        if (b64_val[s[i]]) continue;
-        if (s[i] == '=') return serr(err, MSG_B64_LAST);
-        size_t n = 1; /* quote a whole UTF-8 character */
-        if (s[i] >= 0xc0) n = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
-        if (n > len - i) n = len - i;
-        return pt_error_set(err, PT_E_SERIALIZATION, "Invalid Base64 character: '%.*s'", (int)n,
-                            in + i);
-    }
-    /* The bits of the last data character that carry no byte must be 0. */
-    if (pad == 2 && ((b64_val[s[len - 3]] - 1) & 0x0f)) return serr(err, MSG_B64_LAST);
-    if (pad == 1 && ((b64_val[s[len - 2]] - 1) & 0x03)) return serr(err, MSG_B64_LAST);
+    char reason[128];
+    if (pt_base64_decode_err(in, len, NULL, reason, sizeof reason) < 0)
+        return pt_error_set(err, PT_E_SERIALIZATION, "%s", reason);
     return PT_OK;
 }
 
 /* Decodes text already accepted by b64_check. Returns the byte count. */
 static size_t b64_decode(const char *in, size_t len, uint8_t *out)
 {
-    const unsigned char *s = (const unsigned char *)in;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        uint32_t a = (uint32_t)b64_val[s[i]] - 1, b = (uint32_t)b64_val[s[i + 1]] - 1;
-        out[o++] = (uint8_t)(a << 2 | b >> 4);
-        if (s[i + 2] == '=') break;
-        uint32_t c = (uint32_t)b64_val[s[i + 2]] - 1;
-        out[o++] = (uint8_t)(b << 4 | c >> 2);
-        if (s[i + 3] == '=') break;
-        uint32_t d = (uint32_t)b64_val[s[i + 3]] - 1;
-        out[o++] = (uint8_t)(c << 6 | d);
-    }
-    return o;
+    long n = pt_base64_decode(in, len, out);
+    return n < 0 ? 0 : (size_t)n;
 }
 
 /* ------------------------------------------------------------------ */

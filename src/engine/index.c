@@ -189,9 +189,32 @@ static uint32_t projected(pt_arena_t *arena, const pt_table_t *t, const pt_index
     return ix->projection == PT_PROJ_ALL ? item_size : (uint32_t)pt_item_size(out);
 }
 
+/* DynamoDB: one write unit per KB (rounded up) of the index entry written
+ * or deleted. */
+static double entry_units(uint32_t projected_size)
+{
+    double u = (double)((projected_size + 1023) / 1024);
+    return u < 1 ? 1 : u;
+}
+
+static void add_units(pt_index_units_t *units, const pt_index_t *ix, double u)
+{
+    if (!units || u <= 0) return;
+    for (uint32_t i = 0; i < units->n; i++)
+        if (units->v[i].index == ix) {
+            units->v[i].units += u;
+            return;
+        }
+    if (units->n < PT_MAX_INDEXES) {
+        units->v[units->n].index = ix;
+        units->v[units->n].units = u;
+        units->n++;
+    }
+}
+
 static int update_one(pt_txn_t *txn, pt_table_t *t, pt_index_t *ix, pt_arena_t *arena, const pt_av_t *old_item,
                       uint32_t old_size, const pt_av_t *new_item, uint32_t new_size, pt_buf_t *ok, pt_buf_t *nk,
-                      pt_buf_t *val, pt_error_t *err)
+                      pt_buf_t *val, pt_index_units_t *units, pt_error_t *err)
 {
     pt_buf_clear(ok);
     pt_buf_clear(nk);
@@ -209,14 +232,25 @@ static int update_one(pt_txn_t *txn, pt_table_t *t, pt_index_t *ix, pt_arena_t *
     if (has_new) {
         new_psize = projected(arena, t, ix, new_item, new_size, &pn);
         encode_value(&pn, new_psize, val);
-        if (same && ix->projection != PT_PROJ_ALL && !exact) {
-            /* KEYS_ONLY/INCLUDE: most updates change nothing projected */
-            pt_buf_t oldv = PT_BUF_INIT;
-            encode_value(&po, old_psize, &oldv);
-            bool unchanged = oldv.len == val->len && !memcmp(oldv.data, val->data, val->len);
-            pt_buf_free(&oldv);
-            if (unchanged) return PT_OK;
+        if (same) {
+            /* An entry whose projection did not change is not written, and
+             * DynamoDB bills no index write for it. */
+            bool unchanged;
+            if (ix->projection == PT_PROJ_ALL) {
+                unchanged = units && old_size == new_size && pt_av_equal(old_item, new_item);
+            } else {
+                pt_buf_t oldv = PT_BUF_INIT;
+                encode_value(&po, old_psize, &oldv);
+                unchanged = oldv.len == val->len && !memcmp(oldv.data, val->data, val->len);
+                pt_buf_free(&oldv);
+            }
+            if (unchanged && !exact) return PT_OK;
+            if (!unchanged) add_units(units, ix, entry_units(old_psize > new_psize ? old_psize : new_psize));
+        } else {
+            add_units(units, ix, entry_units(new_psize) + (has_old ? entry_units(old_psize) : 0));
         }
+    } else {
+        add_units(units, ix, entry_units(old_psize));
     }
     if (has_old && !same) {
         if (exact) {
@@ -255,7 +289,7 @@ static int update_one(pt_txn_t *txn, pt_table_t *t, pt_index_t *ix, pt_arena_t *
 }
 
 int pt_index_update(pt_txn_t *txn, pt_table_t *t, const pt_av_t *old_item, uint32_t old_size,
-                    const pt_av_t *new_item, uint32_t new_size, pt_error_t *err)
+                    const pt_av_t *new_item, uint32_t new_size, pt_index_units_t *units, pt_error_t *err)
 {
     if (!t->nindexes) return PT_OK;
     /* Writer thread: t->indexes cannot change under us. */
@@ -265,11 +299,57 @@ int pt_index_update(pt_txn_t *txn, pt_table_t *t, const pt_av_t *old_item, uint3
     pt_buf_t ok = PT_BUF_INIT, nk = PT_BUF_INIT, val = PT_BUF_INIT;
     int rc = PT_OK;
     for (uint32_t i = 0; i < t->nindexes && rc == PT_OK; i++)
-        rc = update_one(txn, t, t->indexes[i], &arena, old_item, old_size, new_item, new_size, &ok, &nk, &val, err);
+        rc = update_one(txn, t, t->indexes[i], &arena, old_item, old_size, new_item, new_size, &ok, &nk, &val, units,
+                        err);
     pt_buf_free(&ok);
     pt_buf_free(&nk);
     pt_buf_free(&val);
     pt_arena_destroy(&arena);
+    return rc;
+}
+
+/* ---- item collections ---- */
+
+bool pt_index_has_lsi(const pt_table_t *t)
+{
+    for (uint32_t i = 0; i < t->nindexes; i++)
+        if (!t->indexes[i]->global) return true;
+    return false;
+}
+
+/* Sums the sizes stored in the values of every key starting with `prefix`. */
+static int sum_prefix(pt_txn_t *txn, pt_slice_t prefix, uint64_t *bytes, pt_error_t *err)
+{
+    pt_cursor_t *cur;
+    if (pt_cursor_open(txn, &cur, err)) return PT_ERR;
+    pt_slice_t k, v;
+    int rc = pt_cursor_seek(cur, prefix, &k, &v, err);
+    while (rc == PT_OK && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
+        *bytes += value_size(v);
+        rc = pt_cursor_next(cur, &k, &v, err);
+    }
+    pt_cursor_close(cur);
+    return rc == PT_ERR ? PT_ERR : PT_OK;
+}
+
+int pt_index_collection_size(pt_txn_t *txn, const pt_table_t *t, const pt_av_t *hash, uint64_t *bytes,
+                             pt_error_t *err)
+{
+    /* An item collection is one partition of the table and of each LSI:
+     * the partition key's encoding is self-delimiting, so the key up to it
+     * is a prefix of exactly that partition's keys. */
+    pt_buf_t prefix = PT_BUF_INIT;
+    int rc = PT_OK;
+    *bytes = 0;
+    pt_key_encode(t->id, 0, hash, NULL, &prefix);
+    rc = sum_prefix(txn, pt_slice(prefix.data, prefix.len), bytes, err);
+    for (uint32_t i = 0; i < t->nindexes && rc == PT_OK; i++) {
+        if (t->indexes[i]->global) continue;
+        pt_buf_clear(&prefix);
+        pt_key_encode(t->id, t->indexes[i]->id, hash, NULL, &prefix);
+        rc = sum_prefix(txn, pt_slice(prefix.data, prefix.len), bytes, err);
+    }
+    pt_buf_free(&prefix);
     return rc;
 }
 
@@ -361,6 +441,21 @@ int pt_index_describe_all(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, pt
                 any = true;
             }
             rc = describe_locked(e, txn, t, t->indexes[i], NULL, w, err);
+        }
+        /* Deleted GSIs whose entries remain: the newest retired index of
+         * each id awaiting a purge (an id is not reused before its purge
+         * ends, so older retired ones with that id are long gone). */
+        uint32_t seen = 0;
+        for (const pt_index_t *ix = global ? t->retired : NULL; ix && rc == PT_OK; ix = ix->next_retired) {
+            uint32_t bit = 1u << ix->id;
+            if (!ix->global || !(t->index_purge & bit) || (seen & bit)) continue;
+            seen |= bit;
+            if (!any) {
+                pt_jw_keyz(w, "GlobalSecondaryIndexes");
+                pt_jw_arr_begin(w);
+                any = true;
+            }
+            rc = describe_locked(e, txn, t, ix, "DELETING", w, err);
         }
         if (any) pt_jw_arr_end(w);
     }

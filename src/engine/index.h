@@ -65,15 +65,44 @@ bool pt_index_projects(const pt_table_t *t, const pt_index_t *ix, const char *na
  * ValidationException; PT_OK when the item may be written. Any thread. */
 int pt_index_check_item(pt_table_t *t, const pt_av_t *item, pt_error_t *err);
 
+/* The write units one item change consumed in the indexes it touched
+ * (DynamoDB's "Secondary indexes and write capacity" rules): an entry put
+ * (the item enters the index) or deleted (it leaves) costs 1 unit per KB of
+ * that projected entry; an entry updated in place costs the larger of its
+ * old and new sizes, and nothing when nothing projected changed; a change
+ * of an index key costs a delete plus a put. Indexes the change does not
+ * touch are not listed. */
+typedef struct pt_index_units {
+    uint32_t n;
+    struct {
+        const pt_index_t *index;   /* lives as long as its table (engine.h) */
+        double units;
+    } v[PT_MAX_INDEXES];
+} pt_index_units_t;
+
 /* Writer thread: keeps every index of `t` in step with one item change
  * (old_item / new_item NULL when absent; sizes are DynamoDB item sizes).
- * Checks new_item with pt_index_check_item first. Called by pt_item_write. */
+ * Checks new_item with pt_index_check_item first. Called by pt_item_write.
+ * Adds what each index consumed to *units unless it is NULL (units->n must
+ * be set, normally 0). */
 int pt_index_update(pt_txn_t *txn, pt_table_t *t, const pt_av_t *old_item, uint32_t old_size,
-                    const pt_av_t *new_item, uint32_t new_size, pt_error_t *err);
+                    const pt_av_t *new_item, uint32_t new_size, pt_index_units_t *units, pt_error_t *err);
+
+/* Whether `t` has a local secondary index (the tables DynamoDB reports
+ * ItemCollectionMetrics for). Writer thread, or under meta_lock. */
+bool pt_index_has_lsi(const pt_table_t *t);
+/* The size of the item collection of partition key `hash` in `t`: the
+ * DynamoDB sizes of its items plus the projected sizes of their LSI
+ * entries, read in `txn` (a scan of the partition: call it only when a
+ * client asked for ItemCollectionMetrics). Writer thread. */
+int pt_index_collection_size(pt_txn_t *txn, const pt_table_t *t, const pt_av_t *hash, uint64_t *bytes,
+                             pt_error_t *err);
 
 /* Writes "LocalSecondaryIndexes":[...] and "GlobalSecondaryIndexes":[...]
  * of a TableDescription (nothing if the table has none), with statistics
- * read in `txn`. Takes meta_lock itself. */
+ * read in `txn`. A deleted GSI whose entries are still being purged is
+ * listed with IndexStatus DELETING, as DynamoDB lists it until it is gone.
+ * Takes meta_lock itself. */
 int pt_index_describe_all(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, pt_jw_t *w, pt_error_t *err);
 /* One index description object (GSIs with IndexStatus `status`, or their
  * current one when `status` is NULL). */

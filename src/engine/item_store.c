@@ -27,14 +27,31 @@ int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_ite
     return pt_item_decode(arena, p + 4, v.len - 4, &out->item, err);
 }
 
+static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                      const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_index_units_t *index_units,
+                      pt_error_t *err);
+
 int pt_item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                   const pt_stored_item_t *new_item, pt_error_t *err)
 {
-    return pt_item_write_ex(txn, t, key, old, new_item, PT_WRITE_CLIENT, err);
+    return item_write(txn, t, key, old, new_item, PT_WRITE_CLIENT, NULL, err);
 }
 
 int pt_item_write_ex(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                      const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_error_t *err)
+{
+    return item_write(txn, t, key, old, new_item, origin, NULL, err);
+}
+
+int pt_item_write_units(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                        const pt_stored_item_t *new_item, pt_index_units_t *index_units, pt_error_t *err)
+{
+    return item_write(txn, t, key, old, new_item, PT_WRITE_CLIENT, index_units, err);
+}
+
+static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                      const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_index_units_t *index_units,
+                      pt_error_t *err)
 {
     int rc;
     /* Streams (later) record the change here; `origin` tells a TTL
@@ -45,7 +62,7 @@ int pt_item_write_ex(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stor
      * without the meta lock: this is the writer thread. */
     if (t->nindexes &&
         (rc = pt_index_update(txn, t, old ? &old->item : NULL, old ? old->size : 0, new_item ? &new_item->item : NULL,
-                              new_item ? new_item->size : 0, err)))
+                              new_item ? new_item->size : 0, index_units, err)))
         return rc;
     if (new_item) {
         pt_buf_t b = PT_BUF_INIT;

@@ -53,4 +53,11 @@ typedef enum {
 int pt_item_write_ex(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                      const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_error_t *err);
 
+struct pt_index_units;
+/* pt_item_write (a client's change) that also adds the write units each
+ * secondary index consumed to *index_units (index.h; NULL: not wanted), for
+ * ReturnConsumedCapacity. */
+int pt_item_write_units(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                        const pt_stored_item_t *new_item, struct pt_index_units *index_units, pt_error_t *err);
+
 #endif

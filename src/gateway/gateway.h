@@ -29,15 +29,18 @@ struct pt_http_handler;
 
 /* Loads and validates `config_file`. Returns PT_OK with *out set (NULL when
  * the file has no `gateway:` section), or PT_ERR with every error found in
- * errbuf ("FILE:LINE:COL: field: message" lines). `data_dir` holds API keys
- * and quota counters. The engine must outlive the gateway. */
+ * errbuf ("FILE:LINE:COL: field: message" lines). `data_dir` holds API keys;
+ * quota counters are kept in the engine (a reserved table, created here).
+ * The engine must outlive the gateway (pt_gw_close writes to it). */
 int pt_gw_open(const char *config_file, pt_engine_t *engine, const char *data_dir, pt_gw_t **out,
                char *errbuf, size_t errlen);
 /* The request handler for a pt_http_server (net/http_handler.h). */
 const struct pt_http_handler *pt_gw_handler(pt_gw_t *gw);
 /* The configured listen address (gateway.listen, default 127.0.0.1:8080). */
 void pt_gw_listen(const pt_gw_t *gw, const char **host, unsigned *port);
-/* Re-reads the file; on error the current configuration stays. Thread-safe. */
+/* Re-reads the file; on error the current configuration stays. A file
+ * whose gateway.listen differs from the running one is refused too (the
+ * listener is bound once). Thread-safe. */
 int pt_gw_reload(pt_gw_t *gw, char *errbuf, size_t errlen);
 /* Flushes quota counters and frees everything; no request may be running. */
 void pt_gw_close(pt_gw_t *gw);

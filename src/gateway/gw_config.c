@@ -833,6 +833,10 @@ static void compile(vc_t *v, const gw_node_t *g, gw_config_t *c)
     c->listen_port = 8080;
     if (listen && parse_listen(listen, c->listen_host, sizeof c->listen_host, &c->listen_port))
         verr(v, ln, P(v, p, "listen"), "expects HOST:PORT or [IPV6]:PORT, got '%s'", listen);
+    if (listen && ln) {
+        c->listen_line = ln->line;
+        c->listen_col = ln->col;
+    }
     parse_throttle(v, g, "throttle", p, &c->throttle);
     double mb = DEFAULT_MAX_BODY;
     get_num(v, g, "maxBodyBytes", p, 0, 16.0 * 1024 * 1024, &mb);

@@ -88,6 +88,9 @@ typedef struct gw_req {
     pt_call_t *call;
     pt_buf_t ddb_req;
     gw_http_call_t *upstream;
+    bool streaming;            /* http integration: the response head was sent */
+    int stream_status;
+    size_t stream_bytes;
 } gw_req_t;
 
 /* ------------------------------------------------------------ helpers */
@@ -253,6 +256,8 @@ static void cors_headers(gw_req_t *r, pt_buf_t *h)
     if (c->expose_headers) pt_buf_printf(h, "Access-Control-Expose-Headers: %s\r\n", c->expose_headers);
 }
 
+static void done_request(gw_req_t *r, int status, size_t len);
+
 /* Answers, records metrics and the access log line, frees the request. */
 static void finish(gw_req_t *r, int status, const char *ctype, const char *extra_headers,
                    const char *body, size_t len)
@@ -265,7 +270,13 @@ static void finish(gw_req_t *r, int status, const char *ctype, const char *extra
     pt_http_reply_t rep = {status, h.data, h.len, body, len};
     pt_http_exchange_respond(r->x, &rep);
     pt_buf_free(&h);
+    done_request(r, status, len);
+}
 
+/* Metrics, the access log line, and the request's memory: after the
+ * response (buffered or streamed) has been handed over. */
+static void done_request(gw_req_t *r, int status, size_t len)
+{
     double lat = (double)(gw_now_ns() - r->t0) / 1e9;
     double il = r->ti1 ? (double)(r->ti1 - r->ti0) / 1e9 : -1;
     const char *itype = !r->match.route ? NULL
@@ -489,9 +500,62 @@ static void run_dynamodb(gw_req_t *r)
 
 /* ------------------------------------------------------------- http */
 
+/* The http integration streams the upstream's response to the client
+ * (gw_http_call_stream + pt_http_exchange_begin/write/end): the body is
+ * never held whole, whatever its size; the client's pace throttles the
+ * upstream (backpressure both ways through the TCP windows). Failures
+ * before the response head are answered 502/504 as usual; after it, the
+ * client connection is closed so the truncation is visible. */
+static void http_drain(pt_http_exchange_t *x, void *arg, int gone)
+{
+    gw_req_t *r = arg;
+    if (!gone) {
+        gw_http_call_resume(r->upstream);
+        return;
+    }
+    /* The client went away mid-body: drop the upstream call too. */
+    gw_http_call_free(r->upstream);
+    r->upstream = NULL;
+    done_request(r, r->stream_status, r->stream_bytes);
+    pt_http_exchange_end(x, 0);
+}
+
+static void http_head(gw_http_call_t *hc, void *userdata, int status, const char *headers,
+                      size_t headers_len, long long content_length)
+{
+    gw_req_t *r = userdata;
+    r->ti1 = gw_now_ns();
+    r->streaming = true;
+    r->stream_status = status;
+    pt_buf_t h = PT_BUF_INIT;
+    pt_buf_printf(&h, "X-Request-Id: %s\r\n", r->id);
+    cors_headers(r, &h);
+    pt_buf_append(&h, headers, headers_len);
+    pt_http_exchange_begin(r->x, status, h.data, h.len, content_length, http_drain, r);
+    pt_buf_free(&h);
+}
+
+static int http_body(gw_http_call_t *hc, void *userdata, const char *data, size_t len)
+{
+    gw_req_t *r = userdata;
+    r->stream_bytes += len;
+    return pt_http_exchange_write(r->x, data, len);
+}
+
+static const gw_http_stream_ops_t http_stream_ops = {http_head, http_body};
+
 static void http_done(gw_http_call_t *hc, void *userdata)
 {
     gw_req_t *r = userdata;
+    if (r->streaming) {
+        /* Logged before end: ending may start the connection's next
+         * (pipelined) request, which reuses the exchange. */
+        pt_http_exchange_t *x = r->x;
+        int complete = gw_http_call_complete(hc);
+        done_request(r, r->stream_status, r->stream_bytes);
+        pt_http_exchange_end(x, complete);
+        return;
+    }
     r->ti1 = gw_now_ns();
     int status;
     const char *hdrs, *body;
@@ -524,8 +588,9 @@ static void run_http(gw_req_t *r)
     pt_buf_putc(&url, 0);
     r->ti0 = gw_now_ns();
     pt_http_exchange_set_data(r->x, r);
-    int rc = gw_http_call_start(pt_http_exchange_loop(r->x), pt_http_exchange_thread(r->x), url.data,
-                                r->hr, r->id, ig->timeout_ms, http_done, r, &r->upstream);
+    int rc = gw_http_call_stream(pt_http_exchange_loop(r->x), pt_http_exchange_thread(r->x), url.data,
+                                 r->hr, r->id, ig->timeout_ms, &http_stream_ops, http_done, r,
+                                 &r->upstream);
     pt_buf_free(&url);
     if (rc) {
         r->ti1 = gw_now_ns();
@@ -1026,7 +1091,7 @@ int pt_gw_open(const char *config_file, pt_engine_t *engine, const char *data_di
     gw->handler = (pt_http_handler_t){gw, handle, resume};
     gw->metrics = gw_metrics_new();
     if (open_log(gw, c, errbuf, errlen) || gw_keys_open(data_dir, &gw->keys) ||
-        gw_usage_open(data_dir, &gw->usage)) {
+        gw_usage_open(data_dir, engine, &gw->usage, errbuf, errlen)) {
         if (!errbuf[0]) snprintf(errbuf, errlen, "cannot open the gateway's state in '%s'", data_dir);
         pt_gw_close(gw);
         return PT_ERR;
@@ -1050,6 +1115,21 @@ int pt_gw_reload(pt_gw_t *gw, char *errbuf, size_t errlen)
     if (!c) {
         snprintf(errbuf, errlen, "%s: the gateway section was removed; keeping the current one",
                  gw->config_file);
+        return PT_ERR;
+    }
+    /* The listener is bound once, at start (its sockets, one per loop
+     * thread, belong to the HTTP server): a reload that moves it is
+     * refused whole rather than half-applied. */
+    if (strcmp(c->listen_host, gw->listen_host) || c->listen_port != gw->listen_port) {
+        bool v6a = strchr(gw->listen_host, ':') != NULL, v6b = strchr(c->listen_host, ':') != NULL;
+        char where[64] = "";
+        if (c->listen_line) snprintf(where, sizeof where, ":%d:%d", c->listen_line, c->listen_col);
+        snprintf(errbuf, errlen,
+                 "%s%s: gateway.listen: changing the listen address needs a restart "
+                 "(serving on %s%s%s:%u, the file says %s%s%s:%u)",
+                 gw->config_file, where, v6a ? "[" : "", gw->listen_host, v6a ? "]" : "",
+                 gw->listen_port, v6b ? "[" : "", c->listen_host, v6b ? "]" : "", c->listen_port);
+        gw_config_unref(c);
         return PT_ERR;
     }
     pthread_mutex_lock(&gw->cfg_mu);

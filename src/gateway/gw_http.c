@@ -12,7 +12,14 @@
  * inside done(). A connection is freed from its own close callback; while a
  * call uses it, conn->call points back and every callback checks it.
  * Idle connections are unreferenced (uv_unref) so that they never keep a
- * stopping loop alive; their sockets are reclaimed at process exit. */
+ * stopping loop alive; their sockets are reclaimed at process exit.
+ *
+ * Stream mode (gw_http_call_stream): the parser callbacks hand the head and
+ * each body piece to the caller as they are parsed; when the caller asks
+ * to pause, reading stops after the current read (at most one read buffer,
+ * 16 KiB, more is delivered) and the timer stops with it, so a slow client
+ * is never mistaken for a slow upstream. The request body is written from
+ * the caller's buffer (two-buffer uv_write) instead of being copied. */
 #include <http_parser.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -55,6 +62,15 @@ struct gw_http_call {
     bool in_value;
     bool got_bytes;
     bool keep_alive;
+    bool req_sent;             /* the request was written whole */
+    /* stream mode (gw_http_call_stream) */
+    const gw_http_stream_ops_t *ops;
+    uint64_t timeout_ms;
+    const char *body_ref;      /* the caller's request body, sent in place */
+    size_t body_ref_len;
+    bool head_sent;            /* ops->head was called */
+    bool complete;             /* the body arrived whole */
+    bool paused;               /* ops->body asked to wait */
 };
 
 struct upconn {
@@ -77,6 +93,7 @@ static void call_finish(gw_http_call_t *c, int status);
 static void conn_close(upconn_t *u);
 static void start_connect(gw_http_call_t *c);
 static void on_timer_closed(uv_handle_t *h);
+static void on_timeout(uv_timer_t *t);
 
 /* ---------------------------------------------------------- connections */
 
@@ -151,13 +168,29 @@ static int p_headers_complete(http_parser *p)
     flush_header(c);
     c->in_value = false;
     c->status = (int)p->status_code;
-    if (p->content_length != ULLONG_MAX && p->content_length > GW_HTTP_MAX_BODY) return -1;
+    if (c->ops) {
+        long long cl = (p->flags & F_CHUNKED) || p->content_length == ULLONG_MAX
+                           ? -1
+                           : (long long)p->content_length;
+        int st = c->status;
+        if (c->head || st == 204 || st == 304 || st < 200) cl = 0;
+        c->head_sent = true;
+        c->ops->head(c, c->userdata, st, c->hdrs.data ? c->hdrs.data : "", c->hdrs.len, cl);
+    } else if (p->content_length != ULLONG_MAX && p->content_length > GW_HTTP_MAX_BODY) {
+        return -1;
+    }
     return c->head ? 1 : 0; /* a response to HEAD has no body */
 }
 
 static int p_body(http_parser *p, const char *at, size_t n)
 {
     gw_http_call_t *c = ((upconn_t *)p->data)->call;
+    if (c->ops) {
+        int r = c->ops->body(c, c->userdata, at, n);
+        if (r < 0) return -1;
+        if (r > 0) c->paused = true; /* the rest of this read is still delivered */
+        return 0;
+    }
     if (c->body.len + n > GW_HTTP_MAX_BODY) return -1;
     pt_buf_append(&c->body, at, n);
     return 0;
@@ -167,6 +200,7 @@ static int p_message_complete(http_parser *p)
 {
     upconn_t *u = p->data;
     u->call->keep_alive = http_should_keep_alive(p);
+    u->call->complete = true;
     http_parser_pause(p, 1);
     return 0;
 }
@@ -259,6 +293,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     } else if (e != HPE_OK) {
         c->keep_alive = false;
         call_finish(c, 502);
+    } else if (c->paused) {
+        /* Backpressure: the client is slower than the upstream. The TCP
+         * window then pushes back on the upstream; the client's own write
+         * timeout bounds the wait. */
+        uv_read_stop(s);
+        uv_timer_stop(&c->timer);
+    } else if (c->head_sent) {
+        uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0); /* inactivity */
     }
 }
 
@@ -266,7 +308,11 @@ static void on_write(uv_write_t *req, int status)
 {
     upconn_t *u = req->data;
     gw_http_call_t *c = u->call;
-    if (!c || c->finished || status == 0) return;
+    if (!c || c->finished) return;
+    if (status == 0) {
+        c->req_sent = true;
+        return;
+    }
     if (retry(c)) return;
     call_finish(c, 502);
 }
@@ -282,11 +328,13 @@ static void send_request(gw_http_call_t *c)
     pt_buf_clear(&c->value);
     c->in_value = false;
     c->got_bytes = false;
+    c->req_sent = false;
     uv_read_stop((uv_stream_t *)&u->tcp);
-    uv_buf_t b = uv_buf_init(c->req.data, (unsigned)c->req.len);
+    uv_buf_t b[2] = {uv_buf_init(c->req.data, (unsigned)c->req.len),
+                     uv_buf_init((char *)c->body_ref, (unsigned)c->body_ref_len)};
     u->write_req.data = u;
     if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) ||
-        uv_write(&u->write_req, (uv_stream_t *)&u->tcp, &b, 1, on_write)) {
+        uv_write(&u->write_req, (uv_stream_t *)&u->tcp, b, c->body_ref_len ? 2 : 1, on_write)) {
         if (!retry(c)) call_finish(c, 502);
     }
 }
@@ -377,8 +425,10 @@ static void call_finish(gw_http_call_t *c, int status)
     c->finished = true;
     uv_timer_stop(&c->timer);
     bool ok = status != 502 && status != 504 && c->status >= 100;
-    if (!ok) c->status = status;
-    release_conn(c, ok && c->keep_alive);
+    if (!ok && !c->head_sent) c->status = status;
+    /* Pooled again only after a whole exchange: a request still being
+     * written, or a streamed body cut short, leaves the connection unusable. */
+    release_conn(c, ok && c->keep_alive && c->req_sent && (!c->ops || c->complete));
     c->done(c, c->userdata);
 }
 
@@ -417,11 +467,10 @@ static int parse_url(gw_http_call_t *c, const char *url, const char **path)
     return PT_OK;
 }
 
-int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
-                       const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
-                       gw_http_done_fn done, void *userdata, gw_http_call_t **out)
+static int call_begin(uv_loop_t *loop, const char *url, const pt_http_request_t *req,
+                      const char *request_id, uint64_t timeout_ms, const gw_http_stream_ops_t *ops,
+                      gw_http_done_fn done, void *userdata, gw_http_call_t **out)
 {
-    (void)thread; /* the pool is thread-local already */
     *out = NULL;
     gw_http_call_t *c = calloc(1, sizeof *c);
     if (!c) pt_oom();
@@ -434,6 +483,8 @@ int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
     c->done = done;
     c->userdata = userdata;
     c->head = !strcmp(req->method, "HEAD");
+    c->ops = ops;
+    c->timeout_ms = timeout_ms;
     pt_buf_printf(&c->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, path, c->hostport);
     static const char *const skip[] = {"host", "connection", "keep-alive", "proxy-connection",
                                        "transfer-encoding", "te", "trailer", "upgrade",
@@ -452,7 +503,12 @@ int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
     else
         pt_buf_printf(&c->req, "X-Forwarded-For: %s\r\n", req->peer_ip);
     pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", request_id, req->body_len);
-    pt_buf_append(&c->req, req->body, req->body_len);
+    if (ops) { /* the exchange's body outlives the call: no copy */
+        c->body_ref = req->body;
+        c->body_ref_len = req->body_len;
+    } else {
+        pt_buf_append(&c->req, req->body, req->body_len);
+    }
 
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
@@ -475,6 +531,38 @@ int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
     start_connect(c);
     return PT_OK;
 }
+
+int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
+                       const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
+                       gw_http_done_fn done, void *userdata, gw_http_call_t **out)
+{
+    (void)thread; /* the pool is thread-local already */
+    return call_begin(loop, url, req, request_id, timeout_ms, NULL, done, userdata, out);
+}
+
+int gw_http_call_stream(uv_loop_t *loop, unsigned thread, const char *url,
+                        const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
+                        const gw_http_stream_ops_t *ops, gw_http_done_fn done, void *userdata,
+                        gw_http_call_t **out)
+{
+    (void)thread;
+    return call_begin(loop, url, req, request_id, timeout_ms, ops, done, userdata, out);
+}
+
+void gw_http_call_resume(gw_http_call_t *c)
+{
+    if (!c || c->finished || !c->paused || !c->conn) return;
+    c->paused = false;
+    upconn_t *u = c->conn;
+    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read)) {
+        c->keep_alive = false;
+        call_finish(c, 502);
+        return;
+    }
+    uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
+}
+
+int gw_http_call_complete(const gw_http_call_t *c) { return c->head_sent && c->complete; }
 
 void gw_http_call_result(const gw_http_call_t *c, int *status, const char **headers,
                          size_t *headers_len, const char **body, size_t *body_len)

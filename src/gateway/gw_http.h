@@ -6,8 +6,17 @@
  * body; or status 504 when the deadline passed and 502 when the upstream
  * could not be reached or answered something that is not HTTP/1.x (or a
  * body over GW_HTTP_MAX_BODY). A pooled connection the upstream closed
- * meanwhile is retried once on a fresh one. Bodies are buffered, not
- * streamed. */
+ * meanwhile is retried once on a fresh one.
+ *
+ * Two modes. gw_http_call_start buffers the response (up to
+ * GW_HTTP_MAX_BODY; used for JWKS and custom-authorizer calls).
+ * gw_http_call_stream hands the response over as it arrives: head() once,
+ * then body() per piece, with backpressure (body() returning 1 stops
+ * reading from the upstream until gw_http_call_resume), and no size limit.
+ * In stream mode the deadline covers connect + the response head; after
+ * the head it becomes an inactivity timeout (no byte from the upstream for
+ * timeout_ms while not paused). The request body is sent from the caller's
+ * buffer, which must stay valid until done() (it is, for an exchange). */
 #ifndef PT_GW_HTTP_H
 #define PT_GW_HTTP_H
 
@@ -28,6 +37,29 @@ typedef void (*gw_http_done_fn)(gw_http_call_t *call, void *userdata);
 int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
                        const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
                        gw_http_done_fn done, void *userdata, gw_http_call_t **out);
+typedef struct gw_http_stream_ops {
+    /* The response head: status, headers ("Name: value\r\n", hop-by-hop ones
+     * removed), and the body length or -1 when unknown (chunked or
+     * close-delimited). */
+    void (*head)(gw_http_call_t *call, void *userdata, int status, const char *headers,
+                 size_t headers_len, long long content_length);
+    /* A piece of the body. Returns 0 to go on, 1 to pause reading until
+     * gw_http_call_resume, -1 to abandon the call (done() then follows). */
+    int (*body)(gw_http_call_t *call, void *userdata, const char *data, size_t len);
+} gw_http_stream_ops_t;
+
+/* Like gw_http_call_start, streaming the response through `ops`. done()
+ * still ends every call: gw_http_call_result's status is 502/504 when the
+ * call failed before head(), and gw_http_call_complete says whether the
+ * whole body arrived. */
+int gw_http_call_stream(uv_loop_t *loop, unsigned thread, const char *url,
+                        const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
+                        const gw_http_stream_ops_t *ops, gw_http_done_fn done, void *userdata,
+                        gw_http_call_t **out);
+/* Stream mode: reading from the upstream goes on after body() returned 1. */
+void gw_http_call_resume(gw_http_call_t *c);
+/* Stream mode: head() was called and the body arrived whole. */
+int gw_http_call_complete(const gw_http_call_t *c);
 /* Valid in and after done() until free. `headers` are "Name: value\r\n" lines. */
 void gw_http_call_result(const gw_http_call_t *c, int *status, const char **headers,
                          size_t *headers_len, const char **body, size_t *body_len);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portico/portico.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -397,6 +398,7 @@ typedef struct gw_config {
     char *file;
     char listen_host[256];
     unsigned listen_port;
+    int listen_line, listen_col; /* where `listen` is written; 0 when absent */
     gw_throttle_t throttle;
     gw_bucket_t bucket;
     gw_api_t *apis;
@@ -452,7 +454,13 @@ int gw_router_match(const gw_api_t *api, int method, const char *const *segs, si
  * re-reads the file when it changes (checked at most once a second), so
  * keys created or revoked take effect without a restart. */
 #define GW_KEYS_FILE "gateway-apikeys.json"
+/* Before quotas lived in the engine: read once, migrated, then renamed
+ * to GW_QUOTA_FILE ".migrated". */
 #define GW_QUOTA_FILE "gateway-quotas.json"
+/* The engine table holding quota counters: reserved (documented in
+ * docs/gateway.md); created on first start. Item: k = "KEYID#PERIOD#START"
+ * (S, hash key), used (N), expiresAt (N, TTL). */
+#define GW_QUOTA_TABLE "__portico.gateway.quotas"
 
 typedef struct gw_keystore gw_keystore_t;
 int gw_keys_open(const char *data_dir, gw_keystore_t **out);
@@ -465,10 +473,13 @@ void gw_sha256_hex(const char *s, size_t len, char out[65]);
 /* ---------------------------------------------------- per-key usage state */
 
 typedef struct gw_usage gw_usage_t;
-/* Loads persisted quota counters from data_dir (missing file: none) and
- * starts a thread that writes them back once a second when they changed. */
-int gw_usage_open(const char *data_dir, gw_usage_t **out);
-/* Writes the counters and stops the thread. */
+/* Loads the current periods' quota counters from the engine (table
+ * GW_QUOTA_TABLE, created if missing; an old GW_QUOTA_FILE in data_dir is
+ * migrated into it) and starts a thread that adds the new counts to the
+ * engine once a second. PT_ERR (with errbuf) if the table cannot be made. */
+int gw_usage_open(const char *data_dir, pt_engine_t *engine, gw_usage_t **out, char *errbuf,
+                  size_t errlen);
+/* Writes the last counts and stops the thread (the engine must be open). */
 void gw_usage_close(gw_usage_t *u);
 /* The key's usage-plan throttle: true if a token was taken. */
 bool gw_usage_throttle(gw_usage_t *u, const char *key_id, const gw_plan_t *plan, uint64_t now_ns,

@@ -85,7 +85,14 @@
  * every header, and hands the complete request to the handler instead of
  * the DynamoDB routing above. The exchange holds a reference like an engine
  * call does; the handler's reply (head lines + body) is copied into the
- * connection and written like any other response. */
+ * connection and written like any other response. A handler may instead
+ * stream its response (pt_http_exchange_begin/write/end): each piece goes
+ * to the socket at once, what it does not take is copied and queued, and
+ * the socket's write queue size is the backpressure signal (write returns
+ * 1 above PT_HTTP_STREAM_HIGH; the handler's drain callback runs at
+ * PT_HTTP_STREAM_LOW). While the queue is non-empty the idle timeout bounds
+ * a client that stops reading; a close before end notifies the handler
+ * from on_close (drain with gone=1). */
 #include <http_parser.h>
 #include <limits.h>
 #include <openssl/err.h>
@@ -177,6 +184,18 @@ struct pt_conn {
     pt_buf_t hdrs;
     pt_buf_t hx_out;
     pt_http_exchange_t hx;
+    /* A streamed response (pt_http_exchange_begin..end): writes go straight
+     * to the socket, the rest queued by libuv (write_queue_size is the
+     * backpressure measure); hx_ending: end was called, the response is
+     * done once the queue is empty. */
+    bool hx_streaming;
+    bool hx_ending;
+    bool hx_chunked;          /* body framed as chunks */
+    bool hx_discard;          /* HEAD, 204, 304: body bytes dropped */
+    bool hx_want_drain;       /* a write returned 1: call drain at LOW */
+    long long hx_remaining;   /* Content-Length left to write; -1 unknown */
+    pt_http_drain_fn hx_drain;
+    void *hx_drain_arg;
 
     /* Authentication (opts.auth, src/auth) also needs the target and every
      * header: `capture` is set in handler mode and when auth is required.
@@ -236,6 +255,7 @@ static int tls_flush(pt_conn_t *c, bool is_response);
 static void response_done(pt_conn_t *c);
 static void drain_pending(pt_conn_t *c);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void stream_progress(pt_conn_t *c);
 
 pt_conn_t **pt_conn_done_link(pt_conn_t *c) { return &c->done_next; }
 
@@ -297,7 +317,17 @@ static void conn_unref(pt_conn_t *c)
     pt_worker_conn_freed(w);
 }
 
-static void on_close(uv_handle_t *h) { conn_unref(h->data); }
+static void on_close(uv_handle_t *h)
+{
+    pt_conn_t *c = h->data;
+    /* A streamed response cut short: its producer must stop (and end). */
+    if (c->hx_streaming && c->hx_drain) {
+        pt_http_drain_fn fn = c->hx_drain;
+        c->hx_drain = NULL;
+        fn(&c->hx, c->hx_drain_arg, 1);
+    }
+    conn_unref(c);
+}
 
 static void conn_close(pt_conn_t *c)
 {
@@ -955,7 +985,11 @@ static void on_tls_write(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    if (c->closing || !is_response) return;
+    if (c->closing) return;
+    if (!is_response) {
+        if (c->hx_streaming) stream_progress(c); /* a streamed body's bytes left */
+        return;
+    }
     response_done(c);
     drain_pending(c);
 }
@@ -1292,7 +1326,8 @@ void pt_http_exchange_post(pt_http_exchange_t *x) { pt_worker_post_completion(x-
 void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r)
 {
     pt_conn_t *c = x->conn;
-    if (!c->hx_inflight) return; /* answered twice: a handler bug, never a crash */
+    /* Answered twice, or after begin: a handler bug, never a crash. */
+    if (!c->hx_inflight || c->hx_streaming) return;
     c->hx_inflight = false;
     x->data = NULL;
     if (!c->closing) {
@@ -1321,4 +1356,193 @@ void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r)
     }
     if (!c->closing && !c->busy) drain_pending(c);
     conn_unref(c); /* may free c */
+}
+
+/* ---- streamed responses (net/http_handler.h) ---- */
+
+/* Bytes accepted but not yet handed to the kernel. TLS flushes go through
+ * the same stream, so this covers both listeners. */
+static size_t stream_queued(const pt_conn_t *c) { return c->tcp.write_queue_size; }
+
+typedef struct stream_write {
+    uv_write_t req;
+    pt_conn_t *conn;
+    char data[];
+} stream_write_t;
+
+static void on_stream_write(uv_write_t *req, int status)
+{
+    stream_write_t *sw = (stream_write_t *)req;
+    pt_conn_t *c = sw->conn;
+    free(sw);
+    if (status < 0) { /* includes UV_ECANCELED from conn_close */
+        conn_close(c);
+        return;
+    }
+    stream_progress(c);
+}
+
+/* Writes bufs in order: what the socket does not take at once is copied
+ * and queued. Returns -1 (and closes) on a write error. */
+static int stream_send(pt_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
+{
+    if (c->closing) return -1;
+    if (c->ssl) {
+        for (unsigned i = 0; i < nbufs; i++)
+            if (bufs[i].len && SSL_write(c->ssl, bufs[i].base, (int)bufs[i].len) <= 0) {
+                conn_close(c);
+                return -1;
+            }
+        if (tls_flush(c, false)) return -1;
+    } else {
+        size_t total = 0;
+        for (unsigned i = 0; i < nbufs; i++) total += bufs[i].len;
+        int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, nbufs);
+        if (n == UV_EAGAIN) n = 0;
+        if (n < 0) {
+            conn_close(c);
+            return -1;
+        }
+        if ((size_t)n < total) {
+            stream_write_t *sw = malloc(sizeof *sw + (total - (size_t)n));
+            if (!sw) pt_oom();
+            size_t skip = (size_t)n, len = 0;
+            for (unsigned i = 0; i < nbufs; i++) {
+                size_t bl = bufs[i].len;
+                if (skip >= bl) {
+                    skip -= bl;
+                    continue;
+                }
+                memcpy(sw->data + len, bufs[i].base + skip, bl - skip);
+                len += bl - skip;
+                skip = 0;
+            }
+            sw->conn = c;
+            uv_buf_t b = uv_buf_init(sw->data, (unsigned)len);
+            if (uv_write(&sw->req, (uv_stream_t *)&c->tcp, &b, 1, on_stream_write)) {
+                free(sw);
+                conn_close(c);
+                return -1;
+            }
+        }
+    }
+    /* A client that stops reading must not hold the connection forever. */
+    if (stream_queued(c)) c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
+    return 0;
+}
+
+/* The streamed response is written (or abandoned): the exchange's
+ * reference goes, and the connection continues as after any response. */
+static void stream_finished(pt_conn_t *c)
+{
+    c->hx_streaming = c->hx_ending = false;
+    c->hx_drain = NULL;
+    if (!c->closing) response_done(c);
+    if (c->hx_in_dispatch) {
+        c->refs--; /* cannot reach 0: the open handle holds one */
+        return;
+    }
+    if (!c->closing && !c->busy) drain_pending(c);
+    conn_unref(c); /* may free c */
+}
+
+/* Some queued bytes were written. */
+static void stream_progress(pt_conn_t *c)
+{
+    if (c->closing || !c->hx_streaming) return;
+    size_t q = stream_queued(c);
+    /* Waiting for the producer has no deadline here (it has its own);
+     * waiting for the client does. */
+    c->deadline = q ? now_ms(c) + opts_of(c)->idle_timeout_ms : 0;
+    if (c->hx_ending) {
+        if (q == 0) stream_finished(c);
+        return;
+    }
+    if (c->hx_want_drain && q <= PT_HTTP_STREAM_LOW) {
+        c->hx_want_drain = false;
+        if (c->hx_drain) c->hx_drain(&c->hx, c->hx_drain_arg, 0);
+    }
+}
+
+void pt_http_exchange_begin(pt_http_exchange_t *x, int status, const char *headers,
+                            size_t headers_len, long long content_length, pt_http_drain_fn drain,
+                            void *arg)
+{
+    pt_conn_t *c = x->conn;
+    if (!c->hx_inflight || c->hx_streaming) return;
+    c->hx_streaming = true;
+    c->hx_ending = c->hx_want_drain = false;
+    c->hx_drain = drain;
+    c->hx_drain_arg = arg;
+    if (status < 100 || status > 999) status = 500;
+    bool no_body = status == 204 || status == 304;
+    c->hx_discard = no_body || c->head_only;
+    c->hx_chunked = false;
+    c->hx_remaining = c->hx_discard ? 0 : content_length;
+    if (c->closing) return; /* writes will say -1 */
+    pt_buf_t *o = &c->hx_out;
+    pt_buf_clear(o);
+    pt_buf_printf(o, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, pt_http_reason(status),
+                  pt_http_date(c->w));
+    if (!no_body) {
+        if (content_length >= 0) {
+            pt_buf_printf(o, "Content-Length: %lld\r\n", content_length);
+        } else if (!c->http10) {
+            if (!c->head_only) c->hx_chunked = true;
+            pt_buf_puts(o, "Transfer-Encoding: chunked\r\n");
+        } else if (!c->head_only) {
+            c->close_after = true; /* HTTP/1.0: the close ends the body */
+        }
+    }
+    if (headers_len) pt_buf_append(o, headers, headers_len);
+    if (c->close_after || c->w->stopping)
+        pt_buf_puts(o, "Connection: close\r\n");
+    else if (c->http10)
+        pt_buf_puts(o, "Connection: keep-alive\r\n");
+    pt_buf_puts(o, "\r\n");
+    uv_buf_t b = uv_buf_init(o->data, (unsigned)o->len);
+    (void)stream_send(c, &b, 1);
+}
+
+int pt_http_exchange_write(pt_http_exchange_t *x, const char *data, size_t len)
+{
+    pt_conn_t *c = x->conn;
+    if (!c->hx_streaming || c->hx_ending || c->closing) return -1;
+    if (!len || c->hx_discard) return 0;
+    if (c->hx_remaining >= 0) {
+        if ((unsigned long long)len > (unsigned long long)c->hx_remaining) {
+            conn_close(c); /* more than announced: the framing would break */
+            return -1;
+        }
+        c->hx_remaining -= (long long)len;
+    }
+    char pre[24];
+    uv_buf_t b[3];
+    unsigned n = 0;
+    if (c->hx_chunked) b[n++] = uv_buf_init(pre, (unsigned)snprintf(pre, sizeof pre, "%zx\r\n", len));
+    b[n++] = uv_buf_init((char *)data, (unsigned)len);
+    if (c->hx_chunked) b[n++] = uv_buf_init((char *)"\r\n", 2);
+    if (stream_send(c, b, n)) return -1;
+    if (stream_queued(c) > PT_HTTP_STREAM_HIGH) {
+        c->hx_want_drain = true;
+        return 1;
+    }
+    return 0;
+}
+
+void pt_http_exchange_end(pt_http_exchange_t *x, int complete)
+{
+    pt_conn_t *c = x->conn;
+    if (!c->hx_inflight || !c->hx_streaming || c->hx_ending) return;
+    c->hx_inflight = false;
+    x->data = NULL;
+    c->hx_drain = NULL;
+    if (complete && c->hx_remaining > 0) complete = 0; /* shorter than announced */
+    if (!c->closing && c->hx_chunked && complete) {
+        uv_buf_t b = uv_buf_init((char *)"0\r\n\r\n", 5);
+        (void)stream_send(c, &b, 1);
+    }
+    if (!complete && !c->closing) conn_close(c);
+    c->hx_ending = true;
+    if (c->closing || stream_queued(c) == 0) stream_finished(c);
 }

@@ -17,7 +17,8 @@
  *     sees a dangling exchange.
  *
  * The server writes the status line, Date, Content-Length and Connection
- * headers; the handler supplies every other header line. HTTP-level
+ * headers; the handler supplies every other header line. A response can
+ * also be streamed (pt_http_exchange_begin/write/end below). HTTP-level
  * failures (malformed request, header/body limits, timeouts) are answered
  * by the connection code before any handler runs, exactly as on the
  * DynamoDB listener. */
@@ -74,5 +75,40 @@ void *pt_http_exchange_data(const pt_http_exchange_t *x);
 void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r);
 /* Thread-safe: schedules handler->resume(x) on the exchange's loop. */
 void pt_http_exchange_post(pt_http_exchange_t *x);
+
+/* ---- streamed responses (loop thread only) ----
+ * For a body produced piece by piece (the gateway proxying an upstream):
+ * begin sends the status line and headers, write queues body bytes, end
+ * finishes; pt_http_exchange_respond is not used for such an exchange.
+ * Memory stays bounded by backpressure: write returns 1 once more than
+ * PT_HTTP_STREAM_HIGH bytes wait for the client, and the handler then stops
+ * producing until drain(x, arg, false) says the queue fell to
+ * PT_HTTP_STREAM_LOW. A client that stops reading is dropped after the
+ * idle timeout like any stalled response. If the connection closes before
+ * end (client gone, stalled, reset), drain(x, arg, true) is called once
+ * from a loop callback; writes then return -1 and the handler must still
+ * call end (at once or later) to release the exchange. */
+#define PT_HTTP_STREAM_HIGH (256u * 1024u)
+#define PT_HTTP_STREAM_LOW (64u * 1024u)
+
+typedef void (*pt_http_drain_fn)(pt_http_exchange_t *x, void *arg, int gone);
+
+/* Sends the head. content_length >= 0: exactly that many body bytes follow;
+ * < 0: unknown, sent chunked to HTTP/1.1 clients and delimited by closing
+ * the connection for HTTP/1.0 ones. The server adds Date, Content-Length or
+ * Transfer-Encoding, and Connection; `headers` are the other lines. HEAD
+ * requests and 204/304 get no body (writes are then discarded). drain may
+ * be NULL. */
+void pt_http_exchange_begin(pt_http_exchange_t *x, int status, const char *headers,
+                            size_t headers_len, long long content_length, pt_http_drain_fn drain,
+                            void *arg);
+/* Queues `len` body bytes (copied only if the socket does not take them at
+ * once). Returns 0 (go on), 1 (pause until drain) or -1 (connection gone). */
+int pt_http_exchange_write(pt_http_exchange_t *x, const char *data, size_t len);
+/* Ends the response and releases the exchange. complete=false (the source
+ * failed midway), or a Content-Length not matched by the bytes written,
+ * closes the connection so the client sees a truncated response rather
+ * than a complete-looking one. */
+void pt_http_exchange_end(pt_http_exchange_t *x, int complete);
 
 #endif

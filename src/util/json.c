@@ -1020,32 +1020,33 @@ long pt_base64_decode_err(const char *in, size_t len, uint8_t *out, char *errbuf
         return b64_fail(errbuf, errlen,
                         "Base64 encoded length is expected a multiple of 4 bytes but found: %zu",
                         len);
-    /* Character check first, left to right, as DynamoDB reports the first
-     * offending character: a byte outside the alphabet, or a '=' followed
-     * by anything but '='. */
-    for (size_t i = 0; i < len; i++) {
-        uint8_t v = b64_val(s[i]);
-        if (v == 255 || (v == 64 && i + 1 < len && s[i + 1] != '=')) {
-            size_t n = 1;
-            if (s[i] >= 0xc0) { /* quote a whole UTF-8 character */
-                n = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
-                if (n > len - i) n = len - i;
-            }
-            return b64_fail(errbuf, errlen, "Invalid Base64 character: '%.*s'", (int)n,
-                            (const char *)s + i);
-        }
-    }
     if (len == 0) return 0;
-    /* Padding: only as the last one or two characters. */
+    /* The trailing '=' (one or two) are padding; before them, left to
+     * right as DynamoDB reports the first offence: a '=' is a misplaced pad
+     * (DynamoDB's "last non-pad character" message), any other byte outside
+     * the alphabet is quoted. */
     size_t pad = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
-    if (pad && len - pad > 0 && s[len - pad - 1] == '=')
-        return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
+    for (size_t i = 0; i < len - pad; i++) {
+        uint8_t v = b64_val(s[i]);
+        if (v < 64) continue;
+        if (v == 64) return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
+        size_t n = 1;
+        if (s[i] >= 0xc0) { /* quote a whole UTF-8 character */
+            n = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
+            if (n > len - i) n = len - i;
+        }
+        return b64_fail(errbuf, errlen, "Invalid Base64 character: '%.*s'", (int)n, (const char *)s + i);
+    }
+    /* The bits of the last data character that carry no byte must be zero,
+     * so that every input has exactly one encoding. */
+    if (pad == 2 && (b64_val(s[len - 3]) & 0x0f)) return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
+    if (pad == 1 && (b64_val(s[len - 2]) & 0x03)) return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
+    if (!out) return (long)(len / 4 * 3 - pad);
     size_t full = pad ? len - 4 : len;
     uint8_t *d = out;
     for (size_t i = 0; i < full; i += 4) {
         uint32_t x = (uint32_t)b64_val(s[i]) << 18 | (uint32_t)b64_val(s[i + 1]) << 12 |
                      (uint32_t)b64_val(s[i + 2]) << 6 | b64_val(s[i + 3]);
-        /* No '=' here: the character check and pad count rule it out. */
         *d++ = (uint8_t)(x >> 16);
         *d++ = (uint8_t)(x >> 8);
         *d++ = (uint8_t)x;
@@ -1053,19 +1054,8 @@ long pt_base64_decode_err(const char *in, size_t len, uint8_t *out, char *errbuf
     if (pad) {
         const unsigned char *q = s + full;
         uint8_t a = b64_val(q[0]), b = b64_val(q[1]);
-        if (a == 64 || b == 64) /* "A===", "====" */
-            return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
-        if (pad == 2) {
-            /* 12 bits carry 8: the low 4 bits of b must be zero so that the
-             * encoding is canonical. */
-            if (b & 0x0f) return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
-            *d++ = (uint8_t)(a << 2 | b >> 4);
-        } else {
-            uint8_t c = b64_val(q[2]);
-            if (c & 0x03) return b64_fail(errbuf, errlen, B64_LAST_CHAR_MSG);
-            *d++ = (uint8_t)(a << 2 | b >> 4);
-            *d++ = (uint8_t)(b << 4 | c >> 2);
-        }
+        *d++ = (uint8_t)(a << 2 | b >> 4);
+        if (pad == 1) *d++ = (uint8_t)(b << 4 | b64_val(q[2]) >> 2);
     }
     return (long)(d - out);
 }

@@ -109,17 +109,17 @@ void pt_jw_value(pt_jw_t *w, const pt_json_t *v);
  * length a multiple of 4 (missing padding is rejected), '=' only as the last
  * one or two characters, unused bits of the last data character zero (so
  * every input has exactly one encoding; "QQ==" is valid, "QR==" is not). No
- * whitespace. Writes into out (capacity >= len*3/4+3). Returns the decoded
- * length or -1 on invalid input. */
+ * whitespace. Writes into out (capacity >= len*3/4+3), or only validates
+ * when out is NULL. Returns the decoded length or -1 on invalid input. */
 long pt_base64_decode(const char *in, size_t len, uint8_t *out);
 /* The same, and on failure writes DynamoDB's reason into errbuf (if not
  * NULL), which the protocol layer puts after "'<value>' can not be converted
  * to a Blob: ". The reasons are exactly:
  *   "Base64 encoded length is expected a multiple of 4 bytes but found: N"
- *   "Invalid Base64 character: 'c'"   (first byte outside the alphabet, or a
- *                                      '=' followed by something else)
+ *   "Invalid Base64 character: 'c'"   (first byte outside the alphabet)
  *   "Invalid last non-pad Base64 character dectected"  (sic, DynamoDB's
- *                                      spelling; bad padding or stray bits) */
+ *                                      spelling; a '=' before the final
+ *                                      padding, or stray bits) */
 long pt_base64_decode_err(const char *in, size_t len, uint8_t *out, char *errbuf,
                           size_t errlen);
 size_t pt_base64_encoded_len(size_t raw_len);

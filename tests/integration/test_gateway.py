@@ -471,6 +471,34 @@ def test_sighup_reload_valid_then_invalid_keeps_serving(gw):
         time.sleep(0.3)
 
 
+def test_reload_that_moves_listen_is_rejected_and_old_config_keeps_serving(gw):
+    original = gw.cfg.read_text()
+    other = free_port()
+    try:
+        moved = original.replace(f"listen: 127.0.0.1:{gw.gw_port}", f"listen: 127.0.0.1:{other}")
+        gw.cfg.write_text(moved.replace("path: /ping", "path: /ping3"))
+        gw.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while "changing the listen address" not in gw.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = gw.log_text()
+        assert "gateway reload rejected, keeping the running configuration" in log
+        assert (f"{gw.cfg}:2:11: gateway.listen: changing the listen address needs a restart "
+                f"(serving on 127.0.0.1:{gw.gw_port}, the file says 127.0.0.1:{other})") in log
+        assert req(gw.gw_port, "GET", "/todo/prod/ping")[0] == 200  # the old version
+        assert req(gw.gw_port, "GET", "/todo/prod/ping3")[0] == 404
+        # The admin endpoint says the same.
+        st, _, body = req(gw.gw_port, "POST", "/_admin/reload")
+        assert st == 400
+        assert body["message"] == "Reload rejected; the running configuration is kept"
+        assert any("gateway.listen: changing the listen address needs a restart" in e
+                   for e in body["errors"])
+    finally:
+        gw.cfg.write_text(original)
+        gw.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+
+
 def test_invalid_config_refuses_to_start_naming_line_and_field(tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("gateway:\n  apis:\n    - name: x\n      stages: [{name: s}]\n      routes:\n"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import assert_client_error, create_table, make_client
+from conftest import assert_client_error, create_table, make_client, unique_name
 
 INVALID = "One or more parameter values were invalid: "
 
@@ -42,6 +42,18 @@ def wait_active(ddb, table, index, timeout=60):
                 return g
         time.sleep(0.05)
     raise AssertionError(f"index {index} not ACTIVE after {timeout}s")
+
+
+def wait_gone(ddb, table, index, timeout=60):
+    """Waits until a deleted GSI (IndexStatus DELETING) has left DescribeTable."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        gsis = ddb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        if not [g for g in gsis if g["IndexName"] == index]:
+            return
+        assert [g["IndexStatus"] for g in gsis if g["IndexName"] == index] == ["DELETING"]
+        time.sleep(0.02)
+    raise AssertionError(f"index {index} still listed after {timeout}s")
 
 
 def scan_all(ddb, **kw):
@@ -151,8 +163,12 @@ def test_delete_gsi_removes_it_and_its_entries(ddb):
     for i in range(30):
         ddb.put_item(TableName=t, Item={"pk": S(f"k{i}"), "g": S("x")})
     d = ddb.update_table(TableName=t, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_g"}}])
-    assert "GlobalSecondaryIndexes" not in d["TableDescription"]
+    # DynamoDB lists the index as DELETING until its entries are gone
+    (gone,) = d["TableDescription"]["GlobalSecondaryIndexes"]
+    assert (gone["IndexName"], gone["IndexStatus"]) == ("by_g", "DELETING")
     assert [a["AttributeName"] for a in d["TableDescription"]["AttributeDefinitions"]] == ["pk"]
+    wait_gone(ddb, t, "by_g")
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=t)["Table"]
     assert_client_error(ddb.query, "ValidationException", "The table does not have the specified index: by_g",
                         TableName=t, IndexName="by_g", KeyConditionExpression="g = :g",
                         ExpressionAttributeValues={":g": S("x")})
@@ -207,9 +223,16 @@ def test_gsi_update_errors(ddb, ddb_unchecked):
         TableName=t, AttributeDefinitions=a,
         GlobalSecondaryIndexUpdates=[create_action("idx", "g", throughput={"ReadCapacityUnits": 1,
                                                                             "WriteCapacityUnits": 1})])
+    # Missing indexes: the service's wording as captured live (us-east-1,
+    # us-west-2) by the ack-api-quirks lab, finding DDB-TABLE-161.
     assert_client_error(ddb.update_table, "ResourceNotFoundException",
-                        "Requested resource not found: Index: nope not found",
+                        f"Requested resource not found: Index nope for table {t}",
                         TableName=t, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "nope"}}])
+    assert_client_error(ddb.update_table, "ResourceNotFoundException",
+                        f"Requested resource not found: Index nope for table {t}",
+                        TableName=t, GlobalSecondaryIndexUpdates=[
+                            {"Update": {"IndexName": "nope", "ProvisionedThroughput": {
+                                "ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}}])
     ddb.update_table(TableName=t, AttributeDefinitions=a, GlobalSecondaryIndexUpdates=[create_action("idx", "g")])
     assert_client_error(ddb.update_table, "ValidationException",
                         "Attempting to create an index which already exists",
@@ -229,3 +252,51 @@ def test_backfill_resumes_after_restart(make_server):
     ddb = make_client(srv.endpoint)
     g = wait_active(ddb, t, "by_g")
     assert g["ItemCount"] == 3000
+
+
+def test_lsi_cannot_be_deleted_updated_or_shadowed_by_a_new_gsi(ddb):
+    # ack-api-quirks lab, finding DDB-TABLE-137 (captured from DynamoDB)
+    t = unique_name("lsi")
+    ddb.create_table(TableName=t, BillingMode="PROVISIONED",
+                     ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+                     AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "l")],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     LocalSecondaryIndexes=[{"IndexName": "lsi-b", "KeySchema": [
+                         {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}],
+                         "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    assert_client_error(ddb.update_table, "ValidationException",
+                        "Cannot delete an index that is not a GlobalSecondaryIndex: lsi-b",
+                        TableName=t, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "lsi-b"}}])
+    assert_client_error(ddb.update_table, "ValidationException",
+                        "Cannot update an index that is not a GlobalSecondaryIndex: lsi-b",
+                        TableName=t, GlobalSecondaryIndexUpdates=[
+                            {"Update": {"IndexName": "lsi-b", "ProvisionedThroughput": {
+                                "ReadCapacityUnits": 2, "WriteCapacityUnits": 2}}}])
+    assert_client_error(ddb.update_table, "ValidationException",
+                        "Attempting to create an index which already exists",
+                        TableName=t, AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                        GlobalSecondaryIndexUpdates=[create_action(
+                            "lsi-b", "g", throughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})])
+
+
+def test_deleted_gsi_is_deleting_until_its_entries_are_purged(ddb):
+    t = create_table(ddb, ("pk", "S"))
+    ddb.update_table(TableName=t, AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[create_action("by_g", "g")])
+    reqs = [{"PutRequest": {"Item": {"pk": S(f"k{i}"), "g": S("x"), "pad": S("p" * 100)}}} for i in range(5000)]
+    for i in range(0, len(reqs), 25):
+        ddb.batch_write_item(RequestItems={t: reqs[i:i + 25]})
+    wait_active(ddb, t, "by_g")
+    d = ddb.update_table(TableName=t, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_g"}}])
+    (g,) = d["TableDescription"]["GlobalSecondaryIndexes"]
+    assert g["IndexStatus"] == "DELETING"
+    assert g["IndexArn"].endswith(f"table/{t}/index/by_g")
+    assert g["KeySchema"] == [{"AttributeName": "g", "KeyType": "HASH"}]
+    assert "Backfilling" not in g
+    # the index is unusable at once, and DescribeTable keeps it DELETING
+    # (never another status) until the purge of its 5,000 entries is done
+    assert_client_error(ddb.query, "ValidationException", "The table does not have the specified index: by_g",
+                        TableName=t, IndexName="by_g", KeyConditionExpression="g = :g",
+                        ExpressionAttributeValues={":g": S("x")})
+    wait_gone(ddb, t, "by_g")
+    assert ddb.describe_table(TableName=t)["Table"]["ItemCount"] == 5000

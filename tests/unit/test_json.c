@@ -664,13 +664,13 @@ static void test_base64_decode_rejects_invalid_input_with_dynamodb_reason(void *
     expect_b64_error("23456", "Base64 encoded length is expected a multiple of 4 bytes but found: 5");
     expect_b64_error("Zg", "Base64 encoded length is expected a multiple of 4 bytes but found: 2");
     expect_b64_error("Zm8", "Base64 encoded length is expected a multiple of 4 bytes but found: 3");
-    expect_b64_error("=+/=", "Invalid Base64 character: '='");
+    expect_b64_error("=+/=", "Invalid last non-pad Base64 character dectected");
     expect_b64_error("Zm9v Yg=", "Invalid Base64 character: ' '");
     expect_b64_error("Zm9-", "Invalid Base64 character: '-'");
     expect_b64_error("Zm9_", "Invalid Base64 character: '_'");
     expect_b64_error("Zm\xc3\xa9", "Invalid Base64 character: '\xc3\xa9'");
-    expect_b64_error("Zg==Zg==", "Invalid Base64 character: '='");
-    expect_b64_error("Z=g=", "Invalid Base64 character: '='");
+    expect_b64_error("Zg==Zg==", "Invalid last non-pad Base64 character dectected");
+    expect_b64_error("Z=g=", "Invalid last non-pad Base64 character dectected");
     expect_b64_error("+/+=", "Invalid last non-pad Base64 character dectected");
     expect_b64_error("Zh==", "Invalid last non-pad Base64 character dectected");
     expect_b64_error("Zm9=", "Invalid last non-pad Base64 character dectected");
@@ -694,6 +694,16 @@ static void test_base64_decode_accepts_canonical_input(void **state)
     assert_memory_equal(out, "\xfb\xff\xbf", 3);
     assert_int_equal(pt_base64_decode("AAAA", 4, out), 3);
     assert_memory_equal(out, "\0\0\0", 3);
+}
+
+static void test_base64_decode_without_output_only_validates(void **state)
+{
+    char eb[128] = "";
+    assert_int_equal(pt_base64_decode_err("Zm9vYg==", 8, NULL, eb, sizeof eb), 4);
+    assert_int_equal(pt_base64_decode_err("Zm8=", 4, NULL, eb, sizeof eb), 2);
+    assert_int_equal(pt_base64_decode_err("", 0, NULL, eb, sizeof eb), 0);
+    assert_int_equal(pt_base64_decode_err("Zh==", 4, NULL, eb, sizeof eb), -1);
+    assert_string_equal(eb, "Invalid last non-pad Base64 character dectected");
 }
 
 int main(void)
@@ -735,6 +745,7 @@ int main(void)
         T(test_round_trip_parse_write_parse),
         T(test_base64_encodes_with_padding),
         T(test_base64_round_trips_all_byte_values_and_lengths),
+        T(test_base64_decode_without_output_only_validates),
         T(test_base64_decode_rejects_invalid_input_with_dynamodb_reason),
         T(test_base64_decode_accepts_canonical_input),
 #undef T
