@@ -19,6 +19,7 @@
  * eventual consistency of GSIs: an index is updated in the transaction of
  * the item write, so a GSI read right after a write sees it. */
 #include "engine/index.h"
+#include "engine/worker.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -467,26 +468,17 @@ int pt_index_describe_all(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, pt
 
 struct pt_indexer {
     pt_engine_t *engine;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;         /* CLOCK_MONOTONIC */
-    bool kicked;
-    atomic_bool stopping;
+    pt_worker_t worker;
 };
 
 enum { JOB_BACKFILL, JOB_PURGE };
 
 typedef struct index_job {
-    pt_write_job_t job;        /* first: the writer hands us this pointer */
+    pt_sync_job_t sync;        /* first: the writer hands us &sync.job */
     int kind;
     pt_table_t *table;
     uint8_t index_id;
     bool finished;
-    pt_error_t err;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-    int rc;
 } index_job_t;
 
 static pt_index_t *by_id(pt_table_t *t, uint8_t id)
@@ -507,15 +499,15 @@ static int apply_purge(index_job_t *j, pt_txn_t *txn)
     pt_buf_t prefix = PT_BUF_INIT;
     pt_cursor_t *cur = NULL;
     pt_key_table_prefix(t->id, j->index_id, &prefix);
-    int rc = pt_cursor_open(txn, &cur, &j->err);
+    int rc = pt_cursor_open(txn, &cur, &j->sync.err);
     if (rc) goto done;
     pt_slice_t k, v;
     uint32_t n = 0;
-    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->err);
+    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
     while (rc == PT_OK && n < PT_INDEX_BATCH && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
-        if ((rc = pt_cursor_del(cur, &j->err))) goto done;
+        if ((rc = pt_cursor_del(cur, &j->sync.err))) goto done;
         n++;
-        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->err);
+        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
     }
     if (rc == PT_ERR) goto done;
     j->finished = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len);
@@ -525,7 +517,7 @@ static int apply_purge(index_job_t *j, pt_txn_t *txn)
         pthread_mutex_lock(&t->meta_lock);
         t->index_purge &= ~(1u << j->index_id);
         pthread_mutex_unlock(&t->meta_lock);
-        if ((rc = pt_catalog_save(txn, t, &j->err))) {
+        if ((rc = pt_catalog_save(txn, t, &j->sync.err))) {
             pthread_mutex_lock(&t->meta_lock);
             t->index_purge = before;
             pthread_mutex_unlock(&t->meta_lock);
@@ -558,19 +550,19 @@ static int apply_backfill(index_job_t *j, pt_txn_t *txn)
     base_entry_t *batch = pt_arena_alloc(&arena, sizeof *batch * PT_INDEX_BATCH);
     uint32_t n = 0;
     pt_key_table_prefix(t->id, 0, &prefix);
-    int rc = pt_cursor_open(txn, &cur, &j->err);
+    int rc = pt_cursor_open(txn, &cur, &j->sync.err);
     if (rc) goto done;
     pt_slice_t k, v;
     bool resume = ix->backfill_pos_len > 0;
     pt_slice_t from = resume ? pt_slice(ix->backfill_pos, ix->backfill_pos_len) : pt_slice(prefix.data, prefix.len);
-    rc = pt_cursor_seek(cur, from, &k, &v, &j->err);
+    rc = pt_cursor_seek(cur, from, &k, &v, &j->sync.err);
     if (rc == PT_OK && resume && k.len == from.len && !memcmp(k.data, from.data, from.len))
-        rc = pt_cursor_next(cur, &k, &v, &j->err);
+        rc = pt_cursor_next(cur, &k, &v, &j->sync.err);
     while (rc == PT_OK && n < PT_INDEX_BATCH && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
         batch[n].key = pt_slice(pt_arena_memdup(&arena, k.data, k.len), k.len);
         batch[n].value = pt_slice(pt_arena_memdup(&arena, v.data, v.len), v.len);
         n++;
-        rc = pt_cursor_next(cur, &k, &v, &j->err);
+        rc = pt_cursor_next(cur, &k, &v, &j->sync.err);
     }
     if (rc == PT_ERR) goto done;
     j->finished = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len);
@@ -580,28 +572,28 @@ static int apply_backfill(index_job_t *j, pt_txn_t *txn)
     int64_t dcount = 0, dbytes = 0;
     for (uint32_t i = 0; i < n; i++) {
         pt_stored_item_t item;
-        if ((rc = pt_range_value_decode(&arena, batch[i].value, &item, &j->err))) goto done;
+        if ((rc = pt_range_value_decode(&arena, batch[i].value, &item, &j->sync.err))) goto done;
         pt_buf_clear(&ek);
         if (!pt_index_entry_key(t, ix, &item.item, &ek)) continue;
         pt_slice_t existing;
-        rc = pt_get(txn, pt_slice(ek.data, ek.len), &existing, &j->err);
+        rc = pt_get(txn, pt_slice(ek.data, ek.len), &existing, &j->sync.err);
         if (rc == PT_ERR) goto done;
         if (rc == PT_OK) continue; /* a client write indexed it already */
         pt_av_t p;
         uint32_t psize = projected(&arena, t, ix, &item.item, item.size, &p);
         pt_buf_clear(&val);
         encode_value(&p, psize, &val);
-        if ((rc = pt_put(txn, pt_slice(ek.data, ek.len), pt_slice(val.data, val.len), &j->err))) goto done;
+        if ((rc = pt_put(txn, pt_slice(ek.data, ek.len), pt_slice(val.data, val.len), &j->sync.err))) goto done;
         dcount++;
         dbytes += psize;
     }
     rc = PT_OK;
-    if ((dcount || dbytes) && (rc = pt_catalog_add_index_stats(txn, t, ix->id, dcount, dbytes, &j->err))) goto done;
+    if ((dcount || dbytes) && (rc = pt_catalog_add_index_stats(txn, t, ix->id, dcount, dbytes, &j->sync.err))) goto done;
     if (j->finished) {
         pthread_mutex_lock(&t->meta_lock);
         ix->backfilling = false;
         pthread_mutex_unlock(&t->meta_lock);
-        if ((rc = pt_catalog_save(txn, t, &j->err))) {
+        if ((rc = pt_catalog_save(txn, t, &j->sync.err))) {
             pthread_mutex_lock(&t->meta_lock);
             ix->backfilling = true;
             pthread_mutex_unlock(&t->meta_lock);
@@ -640,18 +632,7 @@ static int job_apply(pt_write_job_t *job, pt_txn_t *txn)
     return j->kind == JOB_PURGE ? apply_purge(j, txn) : apply_backfill(j, txn);
 }
 
-static void job_complete(pt_write_job_t *job, int rc, const pt_error_t *commit_err)
-{
-    index_job_t *j = (index_job_t *)job;
-    pthread_mutex_lock(&j->mu);
-    j->rc = rc;
-    if (rc && commit_err) j->err = *commit_err;
-    j->done = true;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-}
-
-static bool stopping(pt_indexer_t *x) { return atomic_load(&x->stopping); }
+static bool stopping(pt_indexer_t *x) { return pt_worker_stopping(&x->worker); }
 
 /* Runs jobs of one kind on one index until its work is finished. */
 static void run_until_finished(pt_indexer_t *x, pt_table_t *t, int kind, uint8_t index_id)
@@ -662,21 +643,12 @@ static void run_until_finished(pt_indexer_t *x, pt_table_t *t, int kind, uint8_t
         j.kind = kind;
         j.table = t;
         j.index_id = index_id;
-        j.job.apply = job_apply;
-        j.job.complete = job_complete;
-        pt_error_clear(&j.err);
-        pthread_mutex_init(&j.mu, NULL);
-        pthread_cond_init(&j.cv, NULL);
-        pt_writer_submit(x->engine->writer, &j.job);
-        pthread_mutex_lock(&j.mu);
-        while (!j.done) pthread_cond_wait(&j.cv, &j.mu);
-        pthread_mutex_unlock(&j.mu);
-        pthread_mutex_destroy(&j.mu);
-        pthread_cond_destroy(&j.cv);
-        if (j.rc && j.err.message[0])
+        j.sync.job.apply = job_apply;
+        int rc = pt_sync_job_run(x->engine->writer, &j.sync);
+        if (rc && j.sync.err.message[0])
             fprintf(stderr, "portico: index %s of table %s (id %u) failed: %s\n",
-                    kind == JOB_PURGE ? "purge" : "backfill", t->name, index_id, j.err.message);
-        if (j.rc || j.finished) break;
+                    kind == JOB_PURGE ? "purge" : "backfill", t->name, index_id, j.sync.err.message);
+        if (rc || j.finished) break;
     }
 }
 
@@ -724,47 +696,19 @@ static void work_once(pt_indexer_t *x)
     free(work);
 }
 
-static void *indexer_main(void *arg)
-{
-    pt_indexer_t *x = arg;
-    pthread_mutex_lock(&x->mu);
-    while (!stopping(x)) {
-        /* Work is persisted and announced by a kick; the period only
-         * resumes work whose job failed (a failed batch commit). */
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += 1;
-        while (!stopping(x) && !x->kicked)
-            if (pthread_cond_timedwait(&x->cv, &x->mu, &deadline) == ETIMEDOUT) break;
-        if (stopping(x)) break;
-        x->kicked = false;
-        pthread_mutex_unlock(&x->mu);
-        work_once(x);
-        pthread_mutex_lock(&x->mu);
-    }
-    pthread_mutex_unlock(&x->mu);
-    return NULL;
-}
+static void indexer_work(void *arg) { work_once(arg); }
 
 int pt_indexer_start(pt_engine_t *e, pt_indexer_t **out, pt_error_t *err)
 {
     pt_indexer_t *x = calloc(1, sizeof *x);
     if (!x) pt_oom();
     x->engine = e;
-    x->kicked = true; /* resume persisted work at once */
-    atomic_init(&x->stopping, false);
-    pthread_mutex_init(&x->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&x->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    int rc = pthread_create(&x->thread, NULL, indexer_main, x);
-    if (rc) {
-        pthread_mutex_destroy(&x->mu);
-        pthread_cond_destroy(&x->cv);
+    /* Work is persisted and announced by a kick (the first run resumes what
+     * a restart interrupted); the one-second period only retries work whose
+     * job failed (a failed batch commit). */
+    if (pt_worker_start(&x->worker, "index builder", 1000, true, indexer_work, x, err)) {
         free(x);
-        return pt_error_set(err, PT_E_INTERNAL, "cannot start the index builder: %s", strerror(rc));
+        return PT_ERR;
     }
     *out = x;
     return PT_OK;
@@ -773,21 +717,11 @@ int pt_indexer_start(pt_engine_t *e, pt_indexer_t **out, pt_error_t *err)
 void pt_indexer_stop(pt_indexer_t *x)
 {
     if (!x) return;
-    pthread_mutex_lock(&x->mu);
-    atomic_store(&x->stopping, true);
-    pthread_cond_signal(&x->cv);
-    pthread_mutex_unlock(&x->mu);
-    pthread_join(x->thread, NULL);
-    pthread_mutex_destroy(&x->mu);
-    pthread_cond_destroy(&x->cv);
+    pt_worker_stop(&x->worker);
     free(x);
 }
 
 void pt_indexer_kick(pt_indexer_t *x)
 {
-    if (!x) return;
-    pthread_mutex_lock(&x->mu);
-    x->kicked = true;
-    pthread_cond_signal(&x->cv);
-    pthread_mutex_unlock(&x->mu);
+    if (x) pt_worker_kick(&x->worker);
 }

@@ -16,6 +16,7 @@
  * either: deletion is a background process, and expired items are still
  * returned by reads until the sweeper deletes them). */
 #include "engine/ttl.h"
+#include "engine/worker.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -186,12 +187,7 @@ int pt_ttl_index_update(pt_txn_t *txn, const pt_table_t *t, pt_slice_t key, cons
 
 struct pt_ttl {
     pt_engine_t *engine;
-    uint64_t period_ms;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;         /* CLOCK_MONOTONIC */
-    bool kicked;
-    atomic_bool stopping;
+    pt_worker_t worker;
     atomic_uint_fast64_t expired;
     atomic_uint_fast64_t sweeps;
 };
@@ -203,7 +199,7 @@ typedef struct entry {
 } entry_t;
 
 typedef struct ttl_job {
-    pt_write_job_t job;        /* first: the writer hands us this pointer */
+    pt_sync_job_t sync;        /* first: the writer hands us &sync.job */
     int kind;
     pt_table_t *table;
     pt_arena_t arena;          /* entries, copies of keys */
@@ -214,12 +210,6 @@ typedef struct ttl_job {
     bool finished;             /* PURGE/BACKFILL: nothing left to do */
     uint32_t changed;          /* EXPIRE: entries consumed (deleted or stale) */
     uint32_t expired;          /* EXPIRE: items deleted */
-    pt_error_t err;
-    /* completion handshake with the sweeper thread */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-    int rc;
 } ttl_job_t;
 
 /* Changes a persisted TTL flag and saves the definition; on failure the
@@ -246,20 +236,20 @@ static int apply_purge(ttl_job_t *j, pt_txn_t *txn)
     pt_buf_t prefix = PT_BUF_INIT;
     pt_cursor_t *cur = NULL;
     entry_prefix(t->id, &prefix);
-    int rc = pt_cursor_open(txn, &cur, &j->err);
+    int rc = pt_cursor_open(txn, &cur, &j->sync.err);
     if (rc) goto done;
     pt_slice_t k, v;
     uint32_t n = 0;
-    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->err);
+    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
     while (rc == PT_OK && n < PT_TTL_BATCH && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
-        if ((rc = pt_cursor_del(cur, &j->err))) goto done;
+        if ((rc = pt_cursor_del(cur, &j->sync.err))) goto done;
         n++;
-        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->err);
+        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
     }
     if (rc == PT_ERR) goto done;
     j->finished = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len);
     rc = PT_OK;
-    if (j->finished) rc = set_flag(txn, t, &t->ttl_purge, false, &j->err);
+    if (j->finished) rc = set_flag(txn, t, &t->ttl_purge, false, &j->sync.err);
 done:
     if (cur) pt_cursor_close(cur);
     pt_buf_free(&prefix);
@@ -277,22 +267,22 @@ static int apply_backfill(ttl_job_t *j, pt_txn_t *txn)
     size_t last_len = 0;
     pt_key_table_prefix(t->id, 0, &prefix);
     int64_t now_s = pt_now_ms() / 1000;
-    int rc = pt_cursor_open(txn, &cur, &j->err);
+    int rc = pt_cursor_open(txn, &cur, &j->sync.err);
     if (rc) goto done;
     pt_slice_t k, v;
     bool resume = t->ttl_backfill_pos_len > 0;
     pt_slice_t from = resume ? pt_slice(t->ttl_backfill_pos, t->ttl_backfill_pos_len)
                              : pt_slice(prefix.data, prefix.len);
-    rc = pt_cursor_seek(cur, from, &k, &v, &j->err);
+    rc = pt_cursor_seek(cur, from, &k, &v, &j->sync.err);
     if (rc == PT_OK && resume && k.len == from.len && !memcmp(k.data, from.data, from.len))
-        rc = pt_cursor_next(cur, &k, &v, &j->err);
+        rc = pt_cursor_next(cur, &k, &v, &j->sync.err);
     uint32_t n = 0;
     while (rc == PT_OK && n < PT_TTL_BATCH && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
         pt_arena_reset(&j->scratch);
         pt_av_t item;
         const uint8_t *p = v.data;
-        if (v.len < 4 || pt_item_decode(&j->scratch, p + 4, v.len - 4, &item, &j->err)) {
-            if (v.len < 4) pt_error_set(&j->err, PT_E_INTERNAL, "corrupt item: short value");
+        if (v.len < 4 || pt_item_decode(&j->scratch, p + 4, v.len - 4, &item, &j->sync.err)) {
+            if (v.len < 4) pt_error_set(&j->sync.err, PT_E_INTERNAL, "corrupt item: short value");
             rc = PT_ERR;
             goto done;
         }
@@ -303,8 +293,8 @@ static int apply_backfill(ttl_job_t *j, pt_txn_t *txn)
             if (!last) pt_oom();
             memcpy(last, k.data, k.len);
             last_len = k.len;
-            if ((rc = put_entry(txn, t->id, exp, pt_slice(last, last_len), &j->err))) goto done;
-            if ((rc = pt_cursor_seek(cur, pt_slice(last, last_len), &k, &v, &j->err))) goto done;
+            if ((rc = put_entry(txn, t->id, exp, pt_slice(last, last_len), &j->sync.err))) goto done;
+            if ((rc = pt_cursor_seek(cur, pt_slice(last, last_len), &k, &v, &j->sync.err))) goto done;
         } else {
             last = realloc(last, k.len);
             if (!last) pt_oom();
@@ -312,13 +302,13 @@ static int apply_backfill(ttl_job_t *j, pt_txn_t *txn)
             last_len = k.len;
         }
         n++;
-        rc = pt_cursor_next(cur, &k, &v, &j->err);
+        rc = pt_cursor_next(cur, &k, &v, &j->sync.err);
     }
     if (rc == PT_ERR) goto done;
     j->finished = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len);
     rc = PT_OK;
     if (j->finished) {
-        if ((rc = set_flag(txn, t, &t->ttl_backfill, false, &j->err))) goto done;
+        if ((rc = set_flag(txn, t, &t->ttl_backfill, false, &j->sync.err))) goto done;
         free(t->ttl_backfill_pos);
         t->ttl_backfill_pos = NULL;
         t->ttl_backfill_pos_len = 0;
@@ -349,7 +339,7 @@ static int apply_expire(ttl_job_t *j, pt_txn_t *txn)
         pt_arena_reset(&j->scratch);
         pt_slice_t item_key = entry_item_key(&j->scratch, e->key, e->value);
         pt_stored_item_t old;
-        rc = pt_item_read(txn, &j->scratch, item_key, &old, &j->err);
+        rc = pt_item_read(txn, &j->scratch, item_key, &old, &j->sync.err);
         if (rc == PT_ERR) goto done;
         bool current = false;
         if (rc == PT_OK) {
@@ -363,12 +353,12 @@ static int apply_expire(ttl_job_t *j, pt_txn_t *txn)
         }
         if (!current) {
             /* the item is gone or was rewritten with another expiry */
-            rc = pt_del(txn, e->key, &j->err);
+            rc = pt_del(txn, e->key, &j->sync.err);
             if (rc == PT_ERR) goto done;
             j->changed++;
         } else if (pt_ttl_item_expired(&old.item, attr, now_ms)) {
             /* also removes the entry (pt_ttl_index_update) */
-            if ((rc = pt_item_write_ex(txn, t, item_key, &old, NULL, PT_WRITE_TTL, &j->err))) goto done;
+            if ((rc = pt_item_write_ex(txn, t, item_key, &old, NULL, PT_WRITE_TTL, &j->sync.err))) goto done;
             j->changed++;
             j->expired++;
         }
@@ -393,51 +383,31 @@ static int job_apply(pt_write_job_t *job, pt_txn_t *txn)
     }
 }
 
-static void job_complete(pt_write_job_t *job, int rc, const pt_error_t *commit_err)
-{
-    ttl_job_t *j = (ttl_job_t *)job;
-    pthread_mutex_lock(&j->mu);
-    j->rc = rc;
-    if (rc && commit_err) j->err = *commit_err;
-    j->done = true;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-}
-
 static void job_init(ttl_job_t *j, int kind, pt_table_t *t)
 {
     memset(j, 0, sizeof *j);
     j->kind = kind;
     j->table = t;
-    j->job.apply = job_apply;
-    j->job.complete = job_complete;
+    j->sync.job.apply = job_apply;
     pt_arena_init(&j->arena);
     pt_arena_init(&j->scratch);
-    pt_error_clear(&j->err);
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
 }
 
 static void job_destroy(ttl_job_t *j)
 {
     pt_arena_destroy(&j->arena);
     pt_arena_destroy(&j->scratch);
-    pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
 }
 
 /* Submits the job and waits for its completion; returns its result. */
 static int run_job(pt_ttl_t *s, ttl_job_t *j)
 {
-    pt_writer_submit(s->engine->writer, &j->job);
-    pthread_mutex_lock(&j->mu);
-    while (!j->done) pthread_cond_wait(&j->cv, &j->mu);
-    pthread_mutex_unlock(&j->mu);
-    if (j->rc && j->err.message[0])
+    int rc = pt_sync_job_run(s->engine->writer, &j->sync);
+    if (rc && j->sync.err.message[0])
         fprintf(stderr, "portico: ttl: %s job on table %s failed: %s\n",
                 j->kind == JOB_PURGE ? "purge" : j->kind == JOB_BACKFILL ? "backfill" : "expire", j->table->name,
-                j->err.message);
-    return j->rc;
+                j->sync.err.message);
+    return rc;
 }
 
 /* Reads up to PT_TTL_BATCH due entries of `t` into the job. */
@@ -448,20 +418,20 @@ static int collect_due(pt_ttl_t *s, pt_table_t *t, ttl_job_t *j)
     pt_buf_t from = PT_BUF_INIT;
     int64_t now_s = pt_now_ms() / 1000;
     int64_t oldest = now_s - PT_TTL_MAX_AGE_S;
-    int rc = pt_txn_begin(s->engine->store, PT_TXN_READ, NULL, &txn, &j->err);
+    int rc = pt_txn_begin(s->engine->store, PT_TXN_READ, NULL, &txn, &j->sync.err);
     if (rc) return rc;
     entry_prefix(t->id, &from);
     put_u64be(&from, (uint64_t)(oldest > 0 ? oldest : 0));
     j->entries = pt_arena_alloc(&j->arena, sizeof *j->entries * PT_TTL_BATCH);
-    if ((rc = pt_cursor_open(txn, &cur, &j->err))) goto done;
+    if ((rc = pt_cursor_open(txn, &cur, &j->sync.err))) goto done;
     pt_slice_t k, v;
-    rc = pt_cursor_seek(cur, pt_slice(from.data, from.len), &k, &v, &j->err);
+    rc = pt_cursor_seek(cur, pt_slice(from.data, from.len), &k, &v, &j->sync.err);
     while (rc == PT_OK && j->nentries < PT_TTL_BATCH && k.len > ENTRY_PREFIX_LEN && !memcmp(k.data, from.data, 5) &&
            get_u64be((const uint8_t *)k.data + 5) <= (uint64_t)now_s) {
         entry_t *e = &j->entries[j->nentries++];
         e->key = pt_slice(pt_arena_memdup(&j->arena, k.data, k.len), k.len);
         e->value = pt_slice(v.len ? pt_arena_memdup(&j->arena, v.data, v.len) : "", v.len);
-        rc = pt_cursor_next(cur, &k, &v, &j->err);
+        rc = pt_cursor_next(cur, &k, &v, &j->sync.err);
     }
     if (rc == PT_NOTFOUND) rc = PT_OK;
 done:
@@ -471,7 +441,7 @@ done:
     return rc;
 }
 
-static bool stopping(pt_ttl_t *s) { return atomic_load(&s->stopping); }
+static bool stopping(pt_ttl_t *s) { return pt_worker_stopping(&s->worker); }
 
 /* Runs PURGE or BACKFILL jobs until the work is finished. */
 static void run_until_finished(pt_ttl_t *s, pt_table_t *t, int kind)
@@ -538,50 +508,19 @@ static void sweep_once(pt_ttl_t *s)
     atomic_fetch_add(&s->sweeps, 1);
 }
 
-static void *sweeper_main(void *arg)
-{
-    pt_ttl_t *s = arg;
-    pthread_mutex_lock(&s->mu);
-    while (!stopping(s)) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        uint64_t ns = (uint64_t)deadline.tv_nsec + (s->period_ms % 1000) * 1000000ull;
-        deadline.tv_sec += (time_t)(s->period_ms / 1000 + ns / 1000000000ull);
-        deadline.tv_nsec = (long)(ns % 1000000000ull);
-        while (!stopping(s) && !s->kicked) {
-            if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT) break;
-        }
-        if (stopping(s)) break;
-        s->kicked = false;
-        pthread_mutex_unlock(&s->mu);
-        sweep_once(s);
-        pthread_mutex_lock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
+static void sweeper_work(void *arg) { sweep_once(arg); }
 
 int pt_ttl_start(pt_engine_t *e, uint64_t period_ms, pt_ttl_t **out, pt_error_t *err)
 {
     pt_ttl_t *s = calloc(1, sizeof *s);
     if (!s) pt_oom();
     s->engine = e;
-    s->period_ms = period_ms ? period_ms : PT_TTL_DEFAULT_PERIOD_MS;
-    atomic_init(&s->stopping, false);
     atomic_init(&s->expired, 0);
     atomic_init(&s->sweeps, 0);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    int rc = pthread_create(&s->thread, NULL, sweeper_main, s);
-    if (rc) {
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
+    if (pt_worker_start(&s->worker, "TTL sweeper", period_ms ? period_ms : PT_TTL_DEFAULT_PERIOD_MS, false,
+                        sweeper_work, s, err)) {
         free(s);
-        return pt_error_set(err, PT_E_INTERNAL, "cannot start the TTL sweeper: %s", strerror(rc));
+        return PT_ERR;
     }
     *out = s;
     return PT_OK;
@@ -590,23 +529,13 @@ int pt_ttl_start(pt_engine_t *e, uint64_t period_ms, pt_ttl_t **out, pt_error_t 
 void pt_ttl_stop(pt_ttl_t *s)
 {
     if (!s) return;
-    pthread_mutex_lock(&s->mu);
-    atomic_store(&s->stopping, true);
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
+    pt_worker_stop(&s->worker);
     free(s);
 }
 
 void pt_ttl_kick(pt_ttl_t *s)
 {
-    if (!s) return;
-    pthread_mutex_lock(&s->mu);
-    s->kicked = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
+    if (s) pt_worker_kick(&s->worker);
 }
 
 void pt_ttl_stats(const pt_ttl_t *s, uint64_t *expired, uint64_t *sweeps)
