@@ -412,7 +412,7 @@ static void parse_integration(vc_t *v, const gw_node_t *n, const char *p, gw_int
         get_num(v, n, "status", p, 200, 299, &st);
         ig->success_status = (int)st;
     } else if (!strcmp(type, "http")) {
-        static const char *const keys[] = {"type", "url", "timeoutMs", NULL};
+        static const char *const keys[] = {"type", "url", "timeoutMs", "maxBodyBytes", NULL};
         check_keys(v, n, p, keys);
         ig->type = GW_I_HTTP;
         const gw_node_t *un;
@@ -427,6 +427,9 @@ static void parse_integration(vc_t *v, const gw_node_t *n, const char *p, gw_int
         double t = DEFAULT_HTTP_TIMEOUT_MS;
         get_num(v, n, "timeoutMs", p, 1, 600000, &t);
         ig->timeout_ms = (uint64_t)t;
+        double mb = GW_STREAM_MAX_BODY_DEFAULT;
+        get_num(v, n, "maxBodyBytes", p, 0, 1099511627776.0, &mb);
+        ig->max_body = (uint64_t)mb;
     } else {
         verr(v, tn, P(v, p, "type"), "must be one of dynamodb, http, mock (got '%s')", type);
     }

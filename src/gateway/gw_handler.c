@@ -91,6 +91,9 @@ typedef struct gw_req {
     bool streaming;            /* http integration: the response head was sent */
     int stream_status;
     size_t stream_bytes;
+    bool rx_streamed;          /* the request body is streamed (not in hr->body) */
+    bool rx_started;           /* pt_http_exchange_body_start was called */
+    uint64_t rx_bytes;         /* streamed body bytes received so far */
 } gw_req_t;
 
 /* ------------------------------------------------------------ helpers */
@@ -223,7 +226,8 @@ static void access_log(gw_req_t *r, int status, size_t bytes)
     else pt_jw_null(&w);
     const char *ua = header(r, "user-agent");
     pt_jw_keyz(&w, "userAgent"); if (ua) pt_jw_strz(&w, ua); else pt_jw_null(&w);
-    pt_jw_keyz(&w, "requestBytes"); pt_jw_int(&w, (int64_t)r->hr->body_len);
+    pt_jw_keyz(&w, "requestBytes");
+    pt_jw_int(&w, (int64_t)(r->rx_streamed ? r->rx_bytes : r->hr->body_len));
     pt_jw_keyz(&w, "bytes"); pt_jw_int(&w, (int64_t)bytes);
     pt_jw_obj_end(&w);
     pt_buf_putc(&b, '\n');
@@ -505,7 +509,14 @@ static void run_dynamodb(gw_req_t *r)
  * never held whole, whatever its size; the client's pace throttles the
  * upstream (backpressure both ways through the TCP windows). Failures
  * before the response head are answered 502/504 as usual; after it, the
- * client connection is closed so the truncation is visible. */
+ * client connection is closed so the truncation is visible.
+ *
+ * Large or chunked request bodies on routes that do not need them whole
+ * (route_streams_body) are streamed too: stream_body() opts in at the
+ * client's headers-complete, the pipeline runs without the body, and once
+ * the upstream has the request head (http_ready) the body flows client ->
+ * http_rx -> gw_http_call_send, reading from the client paused while the
+ * upstream's write queue is full. */
 static void http_drain(pt_http_exchange_t *x, void *arg, int gone)
 {
     gw_req_t *r = arg;
@@ -543,6 +554,80 @@ static int http_body(gw_http_call_t *hc, void *userdata, const char *data, size_
 }
 
 static const gw_http_stream_ops_t http_stream_ops = {http_head, http_body};
+
+/* A streamed request body ends early (client gone, framing broken, over
+ * maxBodyBytes): the upstream call is dropped and the client answered
+ * with `status` (or, once the response is streaming, cut off). */
+static void http_rx_fail(gw_req_t *r, int status, const char *reason, const char *msg)
+{
+    gw_http_call_free(r->upstream);
+    r->upstream = NULL;
+    if (r->streaming) {
+        pt_http_exchange_t *x = r->x;
+        done_request(r, r->stream_status, r->stream_bytes);
+        pt_http_exchange_end(x, 0);
+        return;
+    }
+    r->ti1 = gw_now_ns();
+    if (reason)
+        gw_metrics_count(r->gw->metrics, "portico_gateway_rejected_total", r->api->name, r->stage->name,
+                         reason);
+    finish_json_msg(r, status, NULL, msg);
+}
+
+/* Client body bytes -> upstream, with backpressure: a full upstream write
+ * queue pauses reading from the client until http_ready. */
+static int http_rx(pt_http_exchange_t *x, void *arg, const char *data, size_t len, int event)
+{
+    gw_req_t *r = arg;
+    if (event == PT_HTTP_BODY_ABORT) {
+        http_rx_fail(r, 400, NULL, "Bad Request");
+        return -1;
+    }
+    if (event == PT_HTTP_BODY_END) {
+        gw_http_call_send_end(r->upstream);
+        return 0;
+    }
+    r->rx_bytes += len;
+    if (r->rx_bytes > r->match.route->integ.max_body) {
+        http_rx_fail(r, 413, "body_too_large", "Request Too Long");
+        return -1;
+    }
+    return gw_http_call_send(r->upstream, data, len);
+}
+
+/* The upstream took the request head (first call) or drained its queue. */
+static void http_ready(gw_http_call_t *hc, void *userdata)
+{
+    gw_req_t *r = userdata;
+    if (r->rx_started) {
+        pt_http_exchange_body_resume(r->x); /* may free r */
+        return;
+    }
+    r->rx_started = true;
+    if (pt_http_exchange_body_start(r->x, http_rx, r)) /* may free r */
+        http_rx_fail(r, 400, NULL, "Bad Request"); /* the client is gone */
+}
+
+/* Whether nothing on the route needs the request body whole: the http
+ * integration forwards it as it arrives unless a body model validates it,
+ * the URL template reads it, or a SigV4 authorizer hashes it. */
+static bool tpl_uses_body(const gw_tpl_t *t)
+{
+    if (!t) return false;
+    for (size_t i = 0; i < t->nparts; i++)
+        if (t->parts[i].ref && t->parts[i].ref->source == GW_SRC_BODY) return true;
+    for (size_t i = 0; t->vals && i < t->n; i++)
+        if (tpl_uses_body(t->vals[i])) return true;
+    return false;
+}
+
+static bool route_streams_body(const gw_route_t *route)
+{
+    return route->integ.type == GW_I_HTTP && !route->body_schema &&
+           !(route->authorizer && route->authorizer->type == GW_A_SIGV4) &&
+           !tpl_uses_body(route->integ.url);
+}
 
 static void http_done(gw_http_call_t *hc, void *userdata)
 {
@@ -588,7 +673,13 @@ static void run_http(gw_req_t *r)
     pt_buf_putc(&url, 0);
     r->ti0 = gw_now_ns();
     pt_http_exchange_set_data(r->x, r);
-    int rc = gw_http_call_stream(pt_http_exchange_loop(r->x), pt_http_exchange_thread(r->x), url.data,
+    int rc;
+    if (r->rx_streamed)
+        rc = gw_http_call_upload(pt_http_exchange_loop(r->x), pt_http_exchange_thread(r->x), url.data,
+                                 r->hr, r->id, ig->timeout_ms, pt_http_exchange_body_length(r->x),
+                                 &http_stream_ops, http_ready, http_done, r, &r->upstream);
+    else
+        rc = gw_http_call_stream(pt_http_exchange_loop(r->x), pt_http_exchange_thread(r->x), url.data,
                                  r->hr, r->id, ig->timeout_ms, &http_stream_ops, http_done, r,
                                  &r->upstream);
     pt_buf_free(&url);
@@ -789,6 +880,7 @@ static void handle(void *ctx, pt_http_exchange_t *x)
     pt_arena_init(&r->arena);
     make_uuid(r->id);
     r->cfg = acquire_config(gw);
+    r->rx_streamed = pt_http_exchange_body_streamed(x);
     const pt_http_request_t *hr = r->hr;
 
     r->headers = pt_arena_calloc(&r->arena, (hr->nheaders ? hr->nheaders : 1) * sizeof *r->headers);
@@ -929,6 +1021,19 @@ static void handle(void *ctx, pt_http_exchange_t *x)
         }
         return;
     }
+    if (r->rx_streamed) {
+        /* stream_body() chose this on the same configuration, unless a
+         * reload came in between: then the body cannot be had whole. */
+        long long announced = pt_http_exchange_body_length(x);
+        if (!route_streams_body(r->match.route)) {
+            reject(r, 413, "body_too_large", "Request Too Long");
+            return;
+        }
+        if (announced > 0 && (uint64_t)announced > r->match.route->integ.max_body) {
+            reject(r, 413, "body_too_large", "Request Too Long");
+            return;
+        }
+    }
     if (r->match.route->authorizer) {
         gw_auth_in_t in = {
             .authorizer = r->match.route->authorizer,
@@ -1040,6 +1145,92 @@ static void proceed(gw_req_t *r)
     }
 }
 
+/* At headers-complete, for a request with a body: stream it when its
+ * route is an http integration that does not need it whole (see
+ * route_streams_body) and it is big (over GW_STREAM_MIN_BODY) or chunked.
+ * The route is looked up like handle() does; nothing is answered here. */
+static int stream_body(void *ctx, pt_http_exchange_t *x)
+{
+    pt_gw_t *gw = ctx;
+    const pt_http_request_t *hr = pt_http_exchange_request(x);
+    long long announced = pt_http_exchange_body_length(x);
+    if (announced >= 0 && announced <= (long long)GW_STREAM_MIN_BODY) return 0;
+    if (hr->target_len == 0 || hr->target[0] != '/') return 0;
+    int method = gw_method_index(hr->method);
+    if (method < 0 || method == GW_M_ANY) return 0;
+    gw_config_t *cfg = acquire_config(gw);
+    pt_arena_t a;
+    pt_arena_init(&a);
+    int out = 0;
+    const char *q = memchr(hr->target, '?', hr->target_len);
+    size_t plen = q ? (size_t)(q - hr->target) : hr->target_len;
+    char *path = pt_arena_strndup(&a, hr->target, plen);
+    const char *host = NULL;
+    for (size_t i = 0; i < hr->nheaders; i++)
+        if (!strcasecmp(hr->headers[i].name, "host")) host = hr->headers[i].value;
+    size_t host_len = host ? strcspn(host, ":") : 0;
+    const char *segs[GW_MAX_SEGS + 8];
+    size_t nsegs = 0;
+    if ((cfg->metrics_path && !strcmp(path, cfg->metrics_path)) ||
+        (cfg->admin_path && !strcmp(path, cfg->admin_path)))
+        goto done;
+    {
+        const char *s = path + 1;
+        size_t left = plen - 1;
+        if (left && s[left - 1] == '/') left--;
+        while (left) {
+            const char *sl = memchr(s, '/', left);
+            size_t n = sl ? (size_t)(sl - s) : left;
+            if (nsegs + 2 > GW_MAX_SEGS + 8) goto done;
+            segs[nsegs++] = decode(&a, s, n, false);
+            if (!sl) break;
+            left -= n + 1;
+            s = sl + 1;
+            if (!left) segs[nsegs++] = "";
+        }
+    }
+    const gw_api_t *best = NULL;
+    size_t best_segs = 0;
+    for (size_t i = 0; i < cfg->napis; i++) {
+        const gw_api_t *api = &cfg->apis[i];
+        if (api->host && (!host || strlen(api->host) != host_len || strncasecmp(api->host, host, host_len)))
+            continue;
+        size_t bn = 0;
+        bool ok = true;
+        const char *bp = api->base_path;
+        while (*bp) {
+            bp++;
+            const char *e = strchr(bp, '/');
+            size_t n = e ? (size_t)(e - bp) : strlen(bp);
+            if (bn >= nsegs || strlen(segs[bn]) != n || strncmp(segs[bn], bp, n)) {
+                ok = false;
+                break;
+            }
+            bn++;
+            bp += n;
+        }
+        if (!ok) continue;
+        if (!best || bn > best_segs || (bn == best_segs && api->host && !best->host)) {
+            best = api;
+            best_segs = bn;
+        }
+    }
+    if (!best || best_segs >= nsegs) goto done;
+    bool stage = false;
+    for (size_t i = 0; i < best->nstages; i++)
+        if (!strcmp(best->stages[i].name, segs[best_segs])) stage = true;
+    if (!stage) goto done;
+    gw_match_t m;
+    memset(&m, 0, sizeof m);
+    if (gw_router_match(best, method, segs + best_segs + 1, nsegs - best_segs - 1, &a, &m) == PT_OK &&
+        route_streams_body(m.route))
+        out = 1;
+done:
+    pt_arena_destroy(&a);
+    gw_config_unref(cfg);
+    return out;
+}
+
 static void resume(void *ctx, pt_http_exchange_t *x)
 {
     gw_req_t *r = pt_http_exchange_data(x);
@@ -1088,7 +1279,7 @@ int pt_gw_open(const char *config_file, pt_engine_t *engine, const char *data_di
     gw->cfg = c;
     snprintf(gw->listen_host, sizeof gw->listen_host, "%s", c->listen_host);
     gw->listen_port = c->listen_port;
-    gw->handler = (pt_http_handler_t){gw, handle, resume};
+    gw->handler = (pt_http_handler_t){gw, handle, resume, stream_body};
     gw->metrics = gw_metrics_new();
     if (open_log(gw, c, errbuf, errlen) || gw_keys_open(data_dir, &gw->keys) ||
         gw_usage_open(data_dir, engine, &gw->usage, errbuf, errlen)) {

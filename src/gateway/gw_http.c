@@ -19,7 +19,15 @@
  * to pause, reading stops after the current read (at most one read buffer,
  * 16 KiB, more is delivered) and the timer stops with it, so a slow client
  * is never mistaken for a slow upstream. The request body is written from
- * the caller's buffer (two-buffer uv_write) instead of being copied. */
+ * the caller's buffer (two-buffer uv_write) instead of being copied.
+ *
+ * Upload mode (gw_http_call_upload): the request body comes from the
+ * caller piece by piece. Each piece goes to the socket at once (uv_try_write)
+ * and only what the socket does not take is copied and queued; the
+ * socket's write_queue_size is the backpressure measure (send returns 1
+ * above GW_HTTP_SEND_HIGH, ready() runs again at GW_HTTP_SEND_LOW). Such a
+ * call never takes a pooled connection: a stale one could only be
+ * detected after body bytes were sent, and those cannot be sent again. */
 #include <http_parser.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -71,6 +79,12 @@ struct gw_http_call {
     bool head_sent;            /* ops->head was called */
     bool complete;             /* the body arrived whole */
     bool paused;               /* ops->body asked to wait */
+    /* upload mode (gw_http_call_upload) */
+    gw_http_ready_fn ready;    /* non-NULL: the body is streamed by the caller */
+    bool up_chunked;           /* body sent chunk-framed */
+    bool up_ended;             /* gw_http_call_send_end was called */
+    bool up_broken;            /* a write failed: nothing more is sent */
+    bool up_want_ready;        /* a send returned 1: call ready() at LOW */
 };
 
 struct upconn {
@@ -90,6 +104,7 @@ static _Thread_local upconn_t *idle_head;
 static _Thread_local unsigned idle_count;
 
 static void call_finish(gw_http_call_t *c, int status);
+static int up_write(gw_http_call_t *c, const uv_buf_t *bufs, unsigned n);
 static void conn_close(upconn_t *u);
 static void start_connect(gw_http_call_t *c);
 static void on_timer_closed(uv_handle_t *h);
@@ -330,6 +345,16 @@ static void send_request(gw_http_call_t *c)
     c->got_bytes = false;
     c->req_sent = false;
     uv_read_stop((uv_stream_t *)&u->tcp);
+    if (c->ready) { /* upload: the head now, the body from the caller */
+        uv_buf_t h = uv_buf_init(c->req.data, (unsigned)c->req.len);
+        if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) || up_write(c, &h, 1)) {
+            call_finish(c, 502);
+            return;
+        }
+        if (!u->tcp.write_queue_size) uv_timer_stop(&c->timer); /* waiting for the client */
+        c->ready(c, c->userdata); /* last: it may free the call */
+        return;
+    }
     uv_buf_t b[2] = {uv_buf_init(c->req.data, (unsigned)c->req.len),
                      uv_buf_init((char *)c->body_ref, (unsigned)c->body_ref_len)};
     u->write_req.data = u;
@@ -469,7 +494,8 @@ static int parse_url(gw_http_call_t *c, const char *url, const char **path)
 
 static int call_begin(uv_loop_t *loop, const char *url, const pt_http_request_t *req,
                       const char *request_id, uint64_t timeout_ms, const gw_http_stream_ops_t *ops,
-                      gw_http_done_fn done, void *userdata, gw_http_call_t **out)
+                      gw_http_ready_fn ready, long long upload_len, gw_http_done_fn done,
+                      void *userdata, gw_http_call_t **out)
 {
     *out = NULL;
     gw_http_call_t *c = calloc(1, sizeof *c);
@@ -502,8 +528,21 @@ static int call_begin(uv_loop_t *loop, const char *url, const pt_http_request_t 
         pt_buf_printf(&c->req, "X-Forwarded-For: %s, %s\r\n", xff, req->peer_ip);
     else
         pt_buf_printf(&c->req, "X-Forwarded-For: %s\r\n", req->peer_ip);
-    pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", request_id, req->body_len);
-    if (ops) { /* the exchange's body outlives the call: no copy */
+    if (ready) {
+        c->ready = ready;
+        c->up_chunked = upload_len < 0;
+        if (c->up_chunked)
+            pt_buf_printf(&c->req, "X-Request-Id: %s\r\nTransfer-Encoding: chunked\r\n\r\n", request_id);
+        else
+            pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %lld\r\n\r\n", request_id,
+                          upload_len);
+    } else {
+        pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", request_id,
+                      req->body_len);
+    }
+    if (ready) {
+        /* the caller sends the body */
+    } else if (ops) { /* the exchange's body outlives the call: no copy */
         c->body_ref = req->body;
         c->body_ref_len = req->body_len;
     } else {
@@ -515,8 +554,9 @@ static int call_begin(uv_loop_t *loop, const char *url, const pt_http_request_t 
     uv_timer_start(&c->timer, on_timeout, timeout_ms, 0);
     *out = c;
 
-    /* A pooled connection to the same upstream, most recent first. */
-    for (upconn_t **p = &idle_head; *p; p = &(*p)->next) {
+    /* A pooled connection to the same upstream, most recent first (not for
+     * an upload: see the file comment). */
+    for (upconn_t **p = &idle_head; *p && !ready; p = &(*p)->next) {
         upconn_t *u = *p;
         if (u->closing || strcmp(u->hostport, c->hostport)) continue;
         *p = u->next;
@@ -537,7 +577,7 @@ int gw_http_call_start(uv_loop_t *loop, unsigned thread, const char *url,
                        gw_http_done_fn done, void *userdata, gw_http_call_t **out)
 {
     (void)thread; /* the pool is thread-local already */
-    return call_begin(loop, url, req, request_id, timeout_ms, NULL, done, userdata, out);
+    return call_begin(loop, url, req, request_id, timeout_ms, NULL, NULL, 0, done, userdata, out);
 }
 
 int gw_http_call_stream(uv_loop_t *loop, unsigned thread, const char *url,
@@ -546,7 +586,151 @@ int gw_http_call_stream(uv_loop_t *loop, unsigned thread, const char *url,
                         gw_http_call_t **out)
 {
     (void)thread;
-    return call_begin(loop, url, req, request_id, timeout_ms, ops, done, userdata, out);
+    return call_begin(loop, url, req, request_id, timeout_ms, ops, NULL, 0, done, userdata, out);
+}
+
+int gw_http_call_upload(uv_loop_t *loop, unsigned thread, const char *url,
+                        const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
+                        long long body_len, const gw_http_stream_ops_t *ops, gw_http_ready_fn ready,
+                        gw_http_done_fn done, void *userdata, gw_http_call_t **out)
+{
+    (void)thread;
+    return call_begin(loop, url, req, request_id, timeout_ms, ops, ready, body_len, done, userdata,
+                      out);
+}
+
+/* ---------------------------------------------------------------- upload */
+
+typedef struct up_write_req {
+    uv_write_t req;
+    upconn_t *conn;
+    char data[];
+} up_write_req_t;
+
+/* A write failed: nothing more can be sent. Before the response head that
+ * is a 502; after it, the response decides (the connection is not reused). */
+static void up_fail(gw_http_call_t *c)
+{
+    c->up_broken = true;
+    c->keep_alive = false;
+    if (!c->head_sent) {
+        call_finish(c, 502);
+        return;
+    }
+    if (!c->paused) uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
+}
+
+/* Queued bytes left for the upstream. */
+static void up_progress(gw_http_call_t *c)
+{
+    size_t q = c->conn->tcp.write_queue_size;
+    if (c->up_ended) {
+        if (q == 0 && !c->up_broken) c->req_sent = true;
+        return;
+    }
+    /* The deadline runs only while the upstream is what we wait for. */
+    if (q)
+        uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
+    else if (!c->head_sent)
+        uv_timer_stop(&c->timer);
+    if (c->up_want_ready && q <= GW_HTTP_SEND_LOW) {
+        c->up_want_ready = false;
+        c->ready(c, c->userdata); /* last: it may free the call */
+    }
+}
+
+static void on_up_write(uv_write_t *req, int status)
+{
+    up_write_req_t *w = (up_write_req_t *)req;
+    upconn_t *u = w->conn;
+    free(w);
+    gw_http_call_t *c = u->call;
+    if (!c || c->finished || c->conn != u) return; /* includes UV_ECANCELED on close */
+    if (status < 0) {
+        up_fail(c);
+        return;
+    }
+    up_progress(c);
+}
+
+/* Writes bufs in order: what the socket does not take at once is copied
+ * and queued behind what is already queued. Returns -1 on failure. */
+static int up_write(gw_http_call_t *c, const uv_buf_t *bufs, unsigned n)
+{
+    upconn_t *u = c->conn;
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) total += bufs[i].len;
+    int w = uv_try_write((uv_stream_t *)&u->tcp, bufs, n);
+    if (w == UV_EAGAIN) w = 0;
+    if (w < 0) return -1;
+    if ((size_t)w == total) return 0;
+    up_write_req_t *wr = malloc(sizeof *wr + (total - (size_t)w));
+    if (!wr) pt_oom();
+    size_t skip = (size_t)w, len = 0;
+    for (unsigned i = 0; i < n; i++) {
+        size_t bl = bufs[i].len;
+        if (skip >= bl) {
+            skip -= bl;
+            continue;
+        }
+        memcpy(wr->data + len, bufs[i].base + skip, bl - skip);
+        len += bl - skip;
+        skip = 0;
+    }
+    wr->conn = u;
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)len);
+    if (uv_write(&wr->req, (uv_stream_t *)&u->tcp, &b, 1, on_up_write)) {
+        free(wr);
+        return -1;
+    }
+    return 0;
+}
+
+int gw_http_call_send(gw_http_call_t *c, const char *data, size_t len)
+{
+    if (!c || !c->ready || c->finished || !c->conn || c->up_ended || c->up_broken) return -1;
+    if (!len) return 0;
+    char pre[24];
+    uv_buf_t b[3];
+    unsigned n = 0;
+    if (c->up_chunked) b[n++] = uv_buf_init(pre, (unsigned)snprintf(pre, sizeof pre, "%zx\r\n", len));
+    b[n++] = uv_buf_init((char *)data, (unsigned)len);
+    if (c->up_chunked) b[n++] = uv_buf_init((char *)"\r\n", 2);
+    if (up_write(c, b, n)) {
+        up_fail(c); /* may finish the call: done() runs */
+        return -1;
+    }
+    size_t q = c->conn->tcp.write_queue_size;
+    if (q) {
+        uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
+    } else if (!c->head_sent) {
+        uv_timer_stop(&c->timer);
+    }
+    if (q > GW_HTTP_SEND_HIGH) {
+        c->up_want_ready = true;
+        return 1;
+    }
+    return 0;
+}
+
+void gw_http_call_send_end(gw_http_call_t *c)
+{
+    if (!c || !c->ready || c->finished || !c->conn || c->up_ended) return;
+    c->up_ended = true;
+    c->up_want_ready = false;
+    if (c->up_broken) return;
+    if (c->up_chunked) {
+        uv_buf_t b = uv_buf_init((char *)"0\r\n\r\n", 5);
+        if (up_write(c, &b, 1)) {
+            c->up_ended = false; /* let up_fail decide as for any write */
+            up_fail(c);
+            return;
+        }
+    }
+    if (c->conn->tcp.write_queue_size == 0) c->req_sent = true;
+    /* The response head is awaited from now on (an already streaming
+     * response keeps its own inactivity timer). */
+    if (!c->head_sent) uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
 }
 
 void gw_http_call_resume(gw_http_call_t *c)

@@ -16,7 +16,8 @@
  * In stream mode the deadline covers connect + the response head; after
  * the head it becomes an inactivity timeout (no byte from the upstream for
  * timeout_ms while not paused). The request body is sent from the caller's
- * buffer, which must stay valid until done() (it is, for an exchange). */
+ * buffer, which must stay valid until done() (it is, for an exchange), or
+ * streamed by the caller (gw_http_call_upload). */
 #ifndef PT_GW_HTTP_H
 #define PT_GW_HTTP_H
 
@@ -56,6 +57,32 @@ int gw_http_call_stream(uv_loop_t *loop, unsigned thread, const char *url,
                         const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
                         const gw_http_stream_ops_t *ops, gw_http_done_fn done, void *userdata,
                         gw_http_call_t **out);
+/* Like gw_http_call_stream, with the request body streamed too ("upload"):
+ * req->body is ignored; the head announces `body_len` bytes (Content-Length)
+ * or, when body_len < 0, Transfer-Encoding: chunked. The call always uses a
+ * fresh connection (the stale-pooled-connection retry cannot re-send a
+ * body it no longer has; the connection joins the pool afterwards). Once
+ * the head is written, ready() is called: the caller then sends the body
+ * with gw_http_call_send and ends it with gw_http_call_send_end. ready()
+ * is called again after a send returned 1, once the bytes waiting for the
+ * upstream fell to GW_HTTP_SEND_LOW. ready() is the last thing its libuv
+ * callback does, so it may free the call. While the body is being sent,
+ * the deadline is an inactivity timeout on the upstream (bytes waiting for
+ * it and none taken for timeout_ms); with nothing waiting (a slow client)
+ * no deadline runs. After send_end it covers the response head again. */
+#define GW_HTTP_SEND_HIGH (256u * 1024u)
+#define GW_HTTP_SEND_LOW (64u * 1024u)
+typedef void (*gw_http_ready_fn)(gw_http_call_t *call, void *userdata);
+int gw_http_call_upload(uv_loop_t *loop, unsigned thread, const char *url,
+                        const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
+                        long long body_len, const gw_http_stream_ops_t *ops, gw_http_ready_fn ready,
+                        gw_http_done_fn done, void *userdata, gw_http_call_t **out);
+/* Upload: queues body bytes (chunk-framed when chunked). Returns 0 (go on),
+ * 1 (wait for ready()) or -1 (the upstream connection failed or the call
+ * finished: stop sending; done() follows or has run). */
+int gw_http_call_send(gw_http_call_t *c, const char *data, size_t len);
+/* Upload: the body is complete (writes the last chunk when chunked). */
+void gw_http_call_send_end(gw_http_call_t *c);
 /* Stream mode: reading from the upstream goes on after body() returned 1. */
 void gw_http_call_resume(gw_http_call_t *c);
 /* Stream mode: head() was called and the body arrived whole. */

@@ -314,7 +314,14 @@ typedef struct gw_integration {
     /* http */
     gw_tpl_t *url;              /* text template */
     uint64_t timeout_ms;
+    uint64_t max_body;          /* maxBodyBytes of a streamed request body */
 } gw_integration_t;
+
+/* Default maxBodyBytes of an http integration's streamed request bodies. */
+#define GW_STREAM_MAX_BODY_DEFAULT (1024.0 * 1024 * 1024)
+/* Request bodies up to this size are buffered even on a streaming route
+ * (one write, pooled connection); larger or chunked ones are streamed. */
+#define GW_STREAM_MIN_BODY (64u * 1024u)
 
 typedef struct gw_cors {
     bool set;

@@ -92,7 +92,21 @@
  * 1 above PT_HTTP_STREAM_HIGH; the handler's drain callback runs at
  * PT_HTTP_STREAM_LOW). While the queue is non-empty the idle timeout bounds
  * a client that stops reading; a close before end notifies the handler
- * from on_close (drain with gone=1). */
+ * from on_close (drain with gone=1).
+ *
+ * Streamed request bodies (handler->stream_body, opt-in per request): at
+ * headers-complete the handler may take the request before its body; the
+ * parser is paused there, the exchange dispatched, and the body bytes wait
+ * (in `pending`, bounded by PENDING_HIGH) until the handler starts reading
+ * (pt_http_exchange_body_start). From then on each read is parsed at once
+ * and its body pieces handed to the handler's callback, under the
+ * hx_in_dispatch guard (the handler may respond from inside it); a
+ * callback asking to pause stops reading from the socket, so the client's
+ * TCP window is the backpressure. The body's end leaves the parser after
+ * the message, so pipelined bytes wait in `pending` as usual. The read
+ * timeout becomes an inactivity timeout while such a body arrives (a big
+ * upload may take longer than read_timeout), and no deadline runs while it
+ * is paused (the handler's upstream has its own). */
 #include <http_parser.h>
 #include <limits.h>
 #include <openssl/err.h>
@@ -126,6 +140,15 @@ enum phase {
 };
 
 enum watched_header { H_OTHER, H_TARGET, H_CTYPE, H_EXPECT };
+
+/* A streamed request body (handler->stream_body said 1). */
+enum rx_state {
+    RX_NONE,      /* the body, if any, is received whole */
+    RX_WAIT,      /* dispatched at headers-complete; body not yet read */
+    RX_ACTIVE,    /* delivering to the handler's callback */
+    RX_DONE,      /* the body's end was delivered */
+    RX_ABANDONED, /* answered, stopped or aborted before the end */
+};
 
 /* Handler mode (net/http_handler.h): the exchange a connection hands out. */
 struct pt_http_exchange {
@@ -196,6 +219,14 @@ struct pt_conn {
     long long hx_remaining;   /* Content-Length left to write; -1 unknown */
     pt_http_drain_fn hx_drain;
     void *hx_drain_arg;
+    /* A streamed request body (see the file comment). */
+    uint8_t rx;               /* enum rx_state */
+    bool rx_dispatch;         /* headers complete: dispatch before the body */
+    bool rx_paused;           /* the callback asked to wait */
+    bool rx_msg_done;         /* the parser reached the message's end */
+    long long rx_length;      /* announced: bytes, -1 chunked */
+    pt_http_body_fn rx_fn;
+    void *rx_arg;
 
     /* Authentication (opts.auth, src/auth) also needs the target and every
      * header: `capture` is set in handler mode and when auth is required.
@@ -320,6 +351,13 @@ static void conn_unref(pt_conn_t *c)
 static void on_close(uv_handle_t *h)
 {
     pt_conn_t *c = h->data;
+    /* A streamed request body cut short: the handler drops its upstream. */
+    if (c->rx == RX_ACTIVE && c->rx_fn) {
+        pt_http_body_fn fn = c->rx_fn;
+        c->rx = RX_ABANDONED;
+        c->rx_fn = NULL;
+        fn(&c->hx, c->rx_arg, NULL, 0, PT_HTTP_BODY_ABORT);
+    }
     /* A streamed response cut short: its producer must stop (and end). */
     if (c->hx_streaming && c->hx_drain) {
         pt_http_drain_fn fn = c->hx_drain;
@@ -629,6 +667,10 @@ static bool parse_target(pt_conn_t *c, const char **op, size_t *op_len)
 }
 
 static void handler_dispatch(pt_conn_t *c);
+static void handler_prepare(pt_conn_t *c);
+static void rx_abandon(pt_conn_t *c);
+static size_t rx_feed(pt_conn_t *c, const char *data, size_t n);
+static void rx_after(pt_conn_t *c);
 
 /* SigV4 + access policy (src/auth) for a DynamoDB call; on failure answers
  * with DynamoDB's error and returns false. The request's target and headers
@@ -751,6 +793,10 @@ static int on_message_begin(http_parser *p)
     c->target_seen = false;
     c->field_len = c->target_len = c->ctype_len = c->expect_len = 0;
     c->nheaders = 0;
+    c->rx = RX_NONE;
+    c->rx_dispatch = c->rx_paused = c->rx_msg_done = false;
+    c->rx_length = 0;
+    c->rx_fn = NULL;
     /* Per request: credentials added while the server runs can turn
      * authentication on for connections already open. */
     c->capture = c->handler || (c->w->srv->opts.auth && pt_auth_required(c->w->srv->opts.auth));
@@ -843,6 +889,22 @@ static int on_headers_complete(http_parser *p)
     }
     bool chunked = (p->flags & F_CHUNKED) != 0;
     bool has_length = !chunked && p->content_length != ULLONG_MAX;
+    if (c->handler && c->handler->stream_body && !p->upgrade &&
+        (chunked || (has_length && p->content_length > 0 && p->content_length <= LLONG_MAX))) {
+        /* The handler may take the request before its body. */
+        c->rx_length = chunked ? -1 : (long long)p->content_length;
+        handler_prepare(c);
+        if (c->handler->stream_body(c->handler->ctx, &c->hx) == 1) {
+            c->rx = RX_WAIT;
+            c->rx_dispatch = true;
+            c->keep_alive = http_should_keep_alive(p);
+            has_length = false; /* no reservation: the body is not kept */
+            chunked = true;     /* (for 100-continue below: a body follows) */
+            http_parser_pause(p, 1); /* consume() dispatches */
+        } else {
+            c->rx_length = 0;
+        }
+    }
     if (has_length) {
         if (p->content_length > PT_HTTP_MAX_BODY_BYTES) {
             c->reject_status = 413;
@@ -867,6 +929,14 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
     pt_conn_t *c = p->data;
+    if (c->rx != RX_NONE) { /* streamed: never kept */
+        if (c->rx == RX_ACTIVE && c->rx_fn) {
+            int r = c->rx_fn(&c->hx, c->rx_arg, at, n, PT_HTTP_BODY_DATA);
+            if (r > 0) c->rx_paused = true;
+            if (r < 0) rx_abandon(c);
+        }
+        return 0;
+    }
     if (n > PT_HTTP_MAX_BODY_BYTES - c->body.len) { /* chunked bodies grow here */
         c->reject_status = 413;
         return -1;
@@ -885,6 +955,11 @@ static int on_message_complete(http_parser *p)
     /* Upgrade requests (WebSocket, h2c) are answered as plain requests; the
      * connection cannot continue after them. */
     c->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    if (c->rx != RX_NONE) { /* a streamed body's end (rx_feed goes on) */
+        c->rx_msg_done = true;
+        http_parser_pause(p, 1);
+        return 0;
+    }
     c->request_ready = true;
     http_parser_pause(p, 1); /* one request in flight: see the file comment */
     return 0;
@@ -910,6 +985,12 @@ static size_t consume(pt_conn_t *c, const char *data, size_t len)
         size_t n = http_parser_execute(&c->parser, &parser_settings, data + off, len - off);
         off += n;
         if (c->closing) return len; /* a callback's write failed */
+        if (c->rx_dispatch) { /* a streamed body: the handler takes it now */
+            c->rx_dispatch = false;
+            http_parser_pause(&c->parser, 0);
+            dispatch(c);
+            continue;
+        }
         if (c->request_ready) {
             c->request_ready = false;
             http_parser_pause(&c->parser, 0);
@@ -1077,7 +1158,7 @@ static void tls_on_read(pt_conn_t *c, const char *data, size_t n)
         if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify: the peer is done */
             c->eof = true;
             stop_reading(c);
-            if (!c->busy) conn_close(c);
+            if (!c->busy || (c->rx == RX_ACTIVE && !c->rx_paused)) conn_close(c);
             return;
         }
         conn_close(c);
@@ -1098,8 +1179,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->eof = true;
         stop_reading(c);
         /* Half-closed peers still get the answer to a request in flight
-         * and to complete pipelined ones (drain_pending closes after). */
-        if (!c->busy) conn_close(c);
+         * and to complete pipelined ones (drain_pending closes after). A
+         * streamed body still being read can no longer complete (rx_drain
+         * checks again once the bytes waiting in pending are parsed). */
+        if (!c->busy || (c->rx == RX_ACTIVE && !c->rx_paused)) conn_close(c);
         return;
     }
     if (nread == 0 || c->phase == PH_LINGER) return; /* lingering: discard */
@@ -1113,6 +1196,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void on_plain(pt_conn_t *c, char *data, size_t n)
 {
     if (c->closing || c->phase == PH_LINGER) return;
+    if (c->rx == RX_ACTIVE && !c->rx_paused && c->pending.len == c->pending_off) {
+        /* A streamed body: parsed and handed over at once. */
+        size_t used = rx_feed(c, data, n);
+        if (c->closing) return;
+        if (used < n && c->phase != PH_LINGER) pending_append(c, data + used, n - used);
+        rx_after(c);
+        return;
+    }
     if (c->pending.len == c->pending_off && !c->busy) {
         size_t used = consume(c, data, n);
         if (used == n || c->closing || c->phase == PH_LINGER) return;
@@ -1263,7 +1354,9 @@ void pt_conn_stop_all(pt_worker_t *w)
 
 /* ---- handler mode (net/http_handler.h) ---- */
 
-static void handler_dispatch(pt_conn_t *c)
+/* Builds the exchange's request views (headers, target, method, peer) from
+ * what the parser captured; the body is whatever has been kept so far. */
+static void handler_prepare(pt_conn_t *c)
 {
     pt_http_exchange_t *x = &c->hx;
     /* Header views: name\0value\0 pairs, as the parser callbacks left them. */
@@ -1307,6 +1400,12 @@ static void handler_dispatch(pt_conn_t *c)
         .body_len = c->body.len,
         .peer_ip = x->peer,
     };
+}
+
+static void handler_dispatch(pt_conn_t *c)
+{
+    pt_http_exchange_t *x = &c->hx;
+    handler_prepare(c);
     x->data = NULL;
     c->refs++; /* released by pt_http_exchange_respond */
     c->hx_inflight = true;
@@ -1330,6 +1429,7 @@ void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r)
     if (!c->hx_inflight || c->hx_streaming) return;
     c->hx_inflight = false;
     x->data = NULL;
+    rx_abandon(c);
     if (!c->closing) {
         int status = r->status >= 100 && r->status <= 999 ? r->status : 500;
         /* 204 and 304 carry neither a body nor a Content-Length (RFC 9110). */
@@ -1537,6 +1637,7 @@ void pt_http_exchange_end(pt_http_exchange_t *x, int complete)
     c->hx_inflight = false;
     x->data = NULL;
     c->hx_drain = NULL;
+    rx_abandon(c);
     if (complete && c->hx_remaining > 0) complete = 0; /* shorter than announced */
     if (!c->closing && c->hx_chunked && complete) {
         uv_buf_t b = uv_buf_init((char *)"0\r\n\r\n", 5);
@@ -1545,4 +1646,127 @@ void pt_http_exchange_end(pt_http_exchange_t *x, int complete)
     if (!complete && !c->closing) conn_close(c);
     c->hx_ending = true;
     if (c->closing || stream_queued(c) == 0) stream_finished(c);
+}
+
+/* ---- streamed request bodies (net/http_handler.h) ---- */
+
+/* The body will not be read to its end (answered first, or the handler
+ * said stop): the connection closes after the response, since where the
+ * next request would start is unknown. */
+static void rx_abandon(pt_conn_t *c)
+{
+    if (c->rx == RX_WAIT || c->rx == RX_ACTIVE) {
+        c->rx = RX_ABANDONED;
+        c->close_after = true;
+    }
+    c->rx_fn = NULL;
+}
+
+/* Parses streamed body bytes, handing them to the handler (on_body).
+ * Returns the bytes consumed: fewer than n when the message ended (the
+ * rest belongs to the next request). */
+static size_t rx_feed(pt_conn_t *c, const char *data, size_t n)
+{
+    /* The handler may respond from its callback: like inside handle(),
+     * the response must not start parsing the next request under us. */
+    bool saved = c->hx_in_dispatch;
+    c->hx_in_dispatch = true;
+    size_t used = http_parser_execute(&c->parser, &parser_settings, data, n);
+    c->hx_in_dispatch = saved;
+    if (c->closing) return n;
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_PAUSED) {
+        http_parser_pause(&c->parser, 0);
+    } else if (e != HPE_OK) {
+        conn_close(c); /* malformed framing: on_close aborts the body */
+        return n;
+    }
+    if (c->rx_msg_done && c->rx == RX_ACTIVE) {
+        pt_http_body_fn fn = c->rx_fn;
+        c->rx = RX_DONE;
+        c->rx_fn = NULL;
+        c->deadline = 0;
+        c->hx_in_dispatch = true;
+        if (fn) fn(&c->hx, c->rx_arg, NULL, 0, PT_HTTP_BODY_END);
+        c->hx_in_dispatch = saved;
+    }
+    return used;
+}
+
+/* After body bytes were parsed: reading, deadline, and the connection's
+ * next step if the exchange was answered meanwhile. */
+static void rx_after(pt_conn_t *c)
+{
+    if (c->closing) return;
+    if (c->rx == RX_ACTIVE) {
+        if (c->rx_paused) {
+            stop_reading(c);
+            c->deadline = 0; /* waiting for the handler's upstream */
+        } else if (c->eof) {
+            conn_close(c); /* the body can no longer complete */
+            return;
+        } else {
+            c->deadline = now_ms(c) + opts_of(c)->read_timeout_ms; /* inactivity */
+            if (c->pending.len - c->pending_off < PENDING_HIGH) start_reading(c);
+        }
+    }
+    if (!c->hx_inflight && !c->busy && !c->hx_in_dispatch && c->phase != PH_LINGER) {
+        drain_pending(c); /* answered and written: the next request */
+        return;
+    }
+    if (c->pending.len - c->pending_off >= PENDING_HIGH) stop_reading(c);
+    budget_update(c);
+}
+
+/* Parses what waits in `pending` while the body is being delivered. */
+static void rx_drain(pt_conn_t *c)
+{
+    while (c->rx == RX_ACTIVE && !c->rx_paused && !c->closing && c->pending.len > c->pending_off) {
+        size_t avail = c->pending.len - c->pending_off;
+        size_t used = rx_feed(c, c->pending.data + c->pending_off, avail);
+        if (c->closing) return;
+        c->pending_off += used;
+        if (used < avail) break; /* the message ended */
+    }
+    if (c->pending_off == c->pending.len) {
+        c->pending_off = 0;
+        if (c->pending.cap > BUF_KEEP_MAX)
+            pt_buf_free(&c->pending);
+        else
+            pt_buf_clear(&c->pending);
+    }
+    rx_after(c);
+}
+
+int pt_http_exchange_body_streamed(const pt_http_exchange_t *x) { return x->conn->rx != RX_NONE; }
+
+long long pt_http_exchange_body_length(const pt_http_exchange_t *x)
+{
+    /* Set from headers-complete (stream_body sees it), reset when the body
+     * is received whole. */
+    return x->conn->rx_length;
+}
+
+int pt_http_exchange_body_start(pt_http_exchange_t *x, pt_http_body_fn fn, void *arg)
+{
+    pt_conn_t *c = x->conn;
+    if (c->rx != RX_WAIT || !c->hx_inflight) return -1;
+    if (c->closing) {
+        c->rx = RX_ABANDONED;
+        return -1;
+    }
+    c->rx = RX_ACTIVE;
+    c->rx_fn = fn;
+    c->rx_arg = arg;
+    c->rx_paused = false;
+    rx_drain(c);
+    return 0;
+}
+
+void pt_http_exchange_body_resume(pt_http_exchange_t *x)
+{
+    pt_conn_t *c = x->conn;
+    if (c->rx != RX_ACTIVE || !c->rx_paused || c->closing) return;
+    c->rx_paused = false;
+    rx_drain(c);
 }

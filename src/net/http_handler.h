@@ -61,6 +61,17 @@ typedef struct pt_http_handler {
     void (*handle)(void *ctx, pt_http_exchange_t *x);
     /* Called on the exchange's loop thread after pt_http_exchange_post. */
     void (*resume)(void *ctx, pt_http_exchange_t *x);
+    /* Optional (NULL: every body is received whole before handle). Called
+     * on the loop thread when the head of a request with a body
+     * (Content-Length > 0, or chunked) has arrived, before any body byte
+     * is read. The exchange's request is complete except its body (empty);
+     * pt_http_exchange_body_length says what was announced. Returning 1
+     * streams this body: handle() is called at once and the body is read
+     * through pt_http_exchange_body_start (below); the listener's body
+     * limit (PT_HTTP_MAX_BODY_BYTES) and buffer budget then do not apply,
+     * the handler bounds the body itself. Returning 0 keeps the usual
+     * path. Must not respond. */
+    int (*stream_body)(void *ctx, pt_http_exchange_t *x);
 } pt_http_handler_t;
 
 const pt_http_request_t *pt_http_exchange_request(const pt_http_exchange_t *x);
@@ -110,5 +121,34 @@ int pt_http_exchange_write(pt_http_exchange_t *x, const char *data, size_t len);
  * closes the connection so the client sees a truncated response rather
  * than a complete-looking one. */
 void pt_http_exchange_end(pt_http_exchange_t *x, int complete);
+
+/* ---- streamed request bodies (loop thread only) ----
+ * For an exchange whose body is streamed (handler->stream_body said 1):
+ * nothing of the body is read until pt_http_exchange_body_start; then each
+ * piece goes to fn(DATA) as it is parsed (chunked framing removed), then
+ * fn(END) once. fn(DATA) returns 0 (go on), 1 (pause: reading from the
+ * client stops, after the rest of the current read has been delivered,
+ * until pt_http_exchange_body_resume) or -1 (stop: the rest of the body is
+ * never read). fn(ABORT) is called once, instead of END, when the client
+ * connection closes (or the body's framing is malformed, or it stalls past
+ * the read timeout) before the body's end; the handler must still respond
+ * or end (the reply is then dropped). Responding (respond or end) before
+ * END stops the delivery too; the connection is then closed after the
+ * response, since the unread rest of the body cannot be skipped safely.
+ * fn may respond from inside the callback. */
+enum { PT_HTTP_BODY_ABORT = -1, PT_HTTP_BODY_DATA = 0, PT_HTTP_BODY_END = 1 };
+typedef int (*pt_http_body_fn)(pt_http_exchange_t *x, void *arg, const char *data, size_t len,
+                               int event);
+/* Whether the exchange's body is streamed (its req->body is then empty). */
+int pt_http_exchange_body_streamed(const pt_http_exchange_t *x);
+/* The announced length of a streamed body: bytes, or -1 when chunked.
+ * 0 for a body received whole. */
+long long pt_http_exchange_body_length(const pt_http_exchange_t *x);
+/* Starts delivering the streamed body to fn (possibly at once, from
+ * inside this call). Returns 0, or -1 when there is nothing to deliver: the
+ * body is not streamed, already started, or the connection is gone. */
+int pt_http_exchange_body_start(pt_http_exchange_t *x, pt_http_body_fn fn, void *arg);
+/* Reading goes on after fn(DATA) returned 1 (possibly delivering at once). */
+void pt_http_exchange_body_resume(pt_http_exchange_t *x);
 
 #endif

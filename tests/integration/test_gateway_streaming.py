@@ -2,7 +2,10 @@
 a real upstream (Python http.server) sends large chunked and Content-Length
 responses and slow drips; the gateway passes them through as they come,
 with backpressure, so its memory stays bounded whatever the size, and keeps
-502/504, keep-alive pooling and request bodies working.
+502/504, keep-alive pooling and request bodies working. Large request
+bodies are streamed the other way (Content-Length passed through, chunked
+forwarded chunked), with a slow upstream pushing back on the client and a
+per-route maxBodyBytes instead of the 10 MiB buffered limit.
 
 RSS is read from /proc/PID/status (VmRSS) while the body flows."""
 
@@ -34,6 +37,12 @@ gateway:
         - method: ANY
           path: "/up/{{proxy+}}"
           integration: {{type: http, url: "http://127.0.0.1:{up_port}/{{proxy}}", timeoutMs: 1500}}
+        - method: POST
+          path: "/lim/{{proxy+}}"
+          integration: {{type: http, url: "http://127.0.0.1:{up_port}/{{proxy}}", maxBodyBytes: 1048576}}
+        - method: POST
+          path: "/mock"
+          integration: {{type: mock, status: 200, body: "ok"}}
 """
 
 
@@ -54,7 +63,7 @@ def digest(n):
     return h.hexdigest()
 
 
-EVENTS = {"aborted": threading.Event()}
+EVENTS = {"aborted": threading.Event(), "go": threading.Event()}
 
 
 class Upstream(http.server.BaseHTTPRequestHandler):
@@ -120,17 +129,45 @@ class Upstream(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def _read_chunked(self, h):
+        n = 0
+        while True:
+            line = self.rfile.readline()
+            if not line.strip():
+                return n  # the gateway cut the body off
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return n
+            left = size
+            while left:
+                b = self.rfile.read(min(left, PIECE))
+                if not b:
+                    return n
+                h.update(b)
+                left -= len(b)
+                n += len(b)
+            self.rfile.readline()
+
     def do_POST(self):
-        n = int(self.headers.get("content-length") or 0)
         h = hashlib.sha256()
-        left = n
-        while left:
-            b = self.rfile.read(min(left, PIECE))
-            if not b:
-                break
-            h.update(b)
-            left -= len(b)
-        out = json.dumps({"len": n, "sha": h.hexdigest()}).encode()
+        chunked = "chunked" in (self.headers.get("transfer-encoding") or "").lower()
+        slow = self.path.startswith("/slow")
+        if chunked:
+            n = self._read_chunked(h)
+        else:
+            n = int(self.headers.get("content-length") or 0)
+            left = n
+            while left:
+                if slow and not EVENTS["go"].is_set():
+                    time.sleep(0.05)  # about 1.3 MB/s until released
+                b = self.rfile.read(min(left, PIECE))
+                if not b:
+                    break
+                h.update(b)
+                left -= len(b)
+        out = json.dumps({"len": n, "sha": h.hexdigest(), "chunked": chunked}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
@@ -353,8 +390,11 @@ def test_large_request_body_is_forwarded_and_limit_still_applies(gw):
     c.request("POST", "/s/v1/up/echo", body=body, headers={"Content-Type": "application/octet-stream"})
     r = c.getresponse()
     assert r.status == 200
-    assert json.loads(r.read()) == {"len": 8 * MB, "sha": digest(8 * MB)}
-    c.request("POST", "/s/v1/up/echo", body=b"z" * (10 * MB + 1))
+    assert json.loads(r.read()) == {"len": 8 * MB, "sha": digest(8 * MB), "chunked": False}
+    c.close()
+    # Routes that need the body whole (here a mock) keep the 10 MiB limit.
+    c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=30)
+    c.request("POST", "/s/v1/mock", body=b"z" * (10 * MB + 1))
     r = c.getresponse()
     assert (r.status, json.loads(r.read())) == (413, {"message": "Request Too Long"})
     c.close()
@@ -388,3 +428,116 @@ def test_access_log_counts_streamed_bytes(gw):
     assert rec is not None
     assert rec["status"] == 200
     assert rec["bytes"] == len(b"".join(b"drop %d\n" % i for i in range(10)))
+
+
+def upload_body(n):
+    for b in pattern(n):
+        yield b
+
+
+def test_100mb_upload_is_streamed_with_bounded_memory(gw):
+    warm_up(gw)
+    n = 100 * MB
+    with RssSampler(gw.proc.pid) as rs:
+        c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=60)
+        c.request("POST", "/s/v1/up/count", body=upload_body(n),
+                  headers={"Content-Length": str(n), "Content-Type": "application/octet-stream"})
+        r = c.getresponse()
+        assert r.status == 200
+        # Content-Length passed through: the upstream saw no chunking.
+        assert json.loads(r.read()) == {"len": n, "sha": digest(n), "chunked": False}
+        # The connection stays usable after a streamed body read to its end.
+        c.request("GET", "/s/v1/up/small")
+        assert c.getresponse().status == 200
+        c.close()
+    assert rs.growth_mb < 16, rs.growth_mb
+
+
+def test_chunked_upload_is_forwarded_chunked(gw):
+    n = 20 * MB + 123
+    with RssSampler(gw.proc.pid) as rs:
+        c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=60)
+        c.request("POST", "/s/v1/up/count", body=upload_body(n), encode_chunked=True,
+                  headers={"Transfer-Encoding": "chunked"})
+        r = c.getresponse()
+        assert r.status == 200
+        assert json.loads(r.read()) == {"len": n, "sha": digest(n), "chunked": True}
+        c.close()
+    assert rs.growth_mb < 16, rs.growth_mb
+
+
+def test_slow_upstream_pushes_back_on_the_uploading_client(gw):
+    EVENTS["go"].clear()
+    n = 80 * MB
+    s = socket.create_connection(("127.0.0.1", gw.gw_port), timeout=30)
+    s.sendall(b"POST /s/v1/up/slow HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % n)
+    sent = 0
+    block = b"".join(pattern(PIECE * 16))
+    s.setblocking(False)
+    with RssSampler(gw.proc.pid) as rs:
+        t_end = time.monotonic() + 3
+        while time.monotonic() < t_end:
+            off = sent % PIECE  # block repeats every PIECE bytes, like pattern()
+            try:
+                sent += s.send(block[off: off + min(len(block) - off, n - sent)])
+            except BlockingIOError:
+                time.sleep(0.01)
+        # The upstream reads ~1.3 MB/s: the client is held back (kernel
+        # buffers on both legs plus the gateway's bounded queue), not 80 MB.
+        assert sent < 40 * MB, sent
+        EVENTS["go"].set()
+        s.settimeout(60)
+        while sent < n:
+            off = sent % PIECE
+            sent += s.send(block[off: off + min(len(block) - off, n - sent)])
+        data = b""
+        while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    s.close()
+    assert data.startswith(b"HTTP/1.1 200")
+    assert json.loads(data.split(b"\r\n\r\n", 1)[1]) == {"len": n, "sha": digest(n), "chunked": False}
+    assert rs.growth_mb < 16, rs.growth_mb
+
+
+def test_streamed_body_over_route_max_body_bytes_is_413(gw):
+    # Announced too large: refused before any byte is forwarded.
+    c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=30)
+    c.request("POST", "/s/v1/lim/count", body=b"z" * (2 * MB))
+    r = c.getresponse()
+    assert (r.status, json.loads(r.read())) == (413, {"message": "Request Too Long"})
+    c.close()
+    # Chunked: counted as it streams, refused when the limit is crossed.
+    c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=30)
+    try:
+        c.request("POST", "/s/v1/lim/count", body=upload_body(2 * MB), encode_chunked=True,
+                  headers={"Transfer-Encoding": "chunked"})
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    r = c.getresponse()
+    assert (r.status, json.loads(r.read())) == (413, {"message": "Request Too Long"})
+    c.close()
+    # Under the limit it goes through.
+    c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=30)
+    c.request("POST", "/s/v1/lim/count", body=upload_body(MB - 1), encode_chunked=True,
+              headers={"Transfer-Encoding": "chunked"})
+    r = c.getresponse()
+    assert r.status == 200
+    assert json.loads(r.read())["len"] == MB - 1
+    c.close()
+
+
+def test_client_gone_mid_upload_leaves_the_gateway_healthy(gw):
+    s = socket.create_connection(("127.0.0.1", gw.gw_port), timeout=30)
+    s.sendall(b"POST /s/v1/up/count HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (50 * MB))
+    s.sendall(b"a" * (3 * MB))
+    s.close()
+    time.sleep(0.3)
+    c = http.client.HTTPConnection("127.0.0.1", gw.gw_port, timeout=30)
+    c.request("POST", "/s/v1/up/count", body=b"b" * (MB))
+    r = c.getresponse()
+    assert r.status == 200
+    assert json.loads(r.read())["len"] == MB
+    c.close()
