@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/hostport.h"
 #include "cli/auth_cli.h"
 #include "engine/engine.h"
 #include "gateway/gateway.h"
@@ -95,39 +96,6 @@ static int usage_error(const char *fmt, ...)
     fprintf(stderr, "\nTry 'portico --help'.\n");
     va_end(ap);
     return EXIT_USAGE;
-}
-
-/* "HOST:PORT" or "[V6]:PORT" -> host (into buf) and port. */
-static int parse_listen(const char *s, char *host, size_t hostlen, unsigned *port)
-{
-    const char *colon;
-    const char *h = s;
-    size_t hl;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':') return -1;
-        h = s + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon) return -1;
-        hl = (size_t)(colon - s);
-        if (memchr(s, ':', hl)) return -1; /* bare IPv6: needs brackets */
-    }
-    if (hl == 0 || hl >= hostlen) return -1;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    const char *p = colon + 1;
-    if (!*p || strlen(p) > 5) return -1;
-    unsigned v = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        v = v * 10 + (unsigned)(*p - '0');
-    }
-    if (v > 65535) return -1;
-    *port = v;
-    return 0;
 }
 
 /* A positive number of seconds (fractions allowed) -> milliseconds. */
@@ -219,7 +187,7 @@ static int serve(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (ch) {
         case OPT_LISTEN:
-            if (parse_listen(optarg, host, sizeof host, &hopts.port))
+            if (pt_parse_host_port(optarg, NULL, host, sizeof host, &hopts.port))
                 return usage_error("--listen expects HOST:PORT or [IPV6]:PORT, got '%s'", optarg);
             break;
         case OPT_DATA:

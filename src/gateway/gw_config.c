@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "gateway/gw_internal.h"
+#include "util/hostport.h"
 #include "util/error.h"
 
 #define MAX_ERRORS 50
@@ -218,43 +219,6 @@ static void parse_throttle(vc_t *v, const gw_node_t *map, const char *key, const
     t->set = true;
     t->rate = rate;
     t->burst = burst;
-}
-
-/* "HOST:PORT", "[V6]:PORT" or ":PORT". */
-static int parse_listen(const char *s, char *host, size_t hostlen, unsigned *port)
-{
-    const char *colon;
-    const char *h = s;
-    size_t hl;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':') return -1;
-        h = s + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon) return -1;
-        hl = (size_t)(colon - s);
-        if (memchr(s, ':', hl)) return -1;
-    }
-    if (hl >= hostlen) return -1;
-    if (hl == 0) {
-        snprintf(host, hostlen, "127.0.0.1");
-    } else {
-        memcpy(host, h, hl);
-        host[hl] = 0;
-    }
-    const char *p = colon + 1;
-    if (!*p || strlen(p) > 5) return -1;
-    unsigned val = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        val = val * 10 + (unsigned)(*p - '0');
-    }
-    if (val > 65535) return -1;
-    *port = val;
-    return 0;
 }
 
 /* Splits "/a/{b}/c" into segments; checks the template syntax. */
@@ -834,7 +798,7 @@ static void compile(vc_t *v, const gw_node_t *g, gw_config_t *c)
     const char *listen = get_str(v, g, "listen", p, false, &ln);
     snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
     c->listen_port = 8080;
-    if (listen && parse_listen(listen, c->listen_host, sizeof c->listen_host, &c->listen_port))
+    if (listen && pt_parse_host_port(listen, "127.0.0.1", c->listen_host, sizeof c->listen_host, &c->listen_port))
         verr(v, ln, P(v, p, "listen"), "expects HOST:PORT or [IPV6]:PORT, got '%s'", listen);
     if (listen && ln) {
         c->listen_line = ln->line;
