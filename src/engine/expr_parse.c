@@ -806,18 +806,20 @@ static pt_enode_t *parse_not(parser_t *p)
     return parse_primary(p);
 }
 
-static pt_enode_t *parse_and(parser_t *p)
+/* One left-associative level of the condition grammar: operand (WORD
+ * operand)*, with NOT > AND > OR precedence given by the operand parser. */
+static pt_enode_t *parse_binary(parser_t *p, const char *word, pt_enode_kind_t kind, pt_enode_t *(*operand)(parser_t *))
 {
-    pt_enode_t *l = parse_not(p);
+    pt_enode_t *l = operand(p);
     if (!l) return NULL;
-    while (tok_is_word(p, cur(p), "AND")) {
+    while (tok_is_word(p, cur(p), word)) {
         p->i++;
-        pt_enode_t *r = parse_not(p);
+        pt_enode_t *r = operand(p);
         if (!r) return NULL;
         count_operator(p);
         check_misused_size(p, l);
         check_misused_size(p, r);
-        pt_enode_t *n = pt_enode_new(p->arena, EN_AND, 2);
+        pt_enode_t *n = pt_enode_new(p->arena, kind, 2);
         n->args[0] = l;
         n->args[1] = r;
         l = n;
@@ -826,25 +828,9 @@ static pt_enode_t *parse_and(parser_t *p)
     return l;
 }
 
-static pt_enode_t *parse_or(parser_t *p)
-{
-    pt_enode_t *l = parse_and(p);
-    if (!l) return NULL;
-    while (tok_is_word(p, cur(p), "OR")) {
-        p->i++;
-        pt_enode_t *r = parse_and(p);
-        if (!r) return NULL;
-        count_operator(p);
-        check_misused_size(p, l);
-        check_misused_size(p, r);
-        pt_enode_t *n = pt_enode_new(p->arena, EN_OR, 2);
-        n->args[0] = l;
-        n->args[1] = r;
-        l = n;
-        p->paren_node = NULL;
-    }
-    return l;
-}
+static pt_enode_t *parse_and(parser_t *p) { return parse_binary(p, "AND", EN_AND, parse_not); }
+
+static pt_enode_t *parse_or(parser_t *p) { return parse_binary(p, "OR", EN_OR, parse_and); }
 
 /* ---- overlapping paths (updates, projections) ---- */
 
