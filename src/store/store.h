@@ -41,6 +41,16 @@ typedef struct pt_store_options {
     size_t map_size;         /* bytes of address space; 0 = default (64 GiB) */
     bool durable;            /* true: commit returns after fsync (default);
                                 false: no sync (tests/benchmarks only) */
+    /* Durable stores log each commit (wal.h) and checkpoint LMDB when the
+     * current log segment exceeds checkpoint_bytes or checkpoint_ms passed
+     * since the last checkpoint. 0 = the environment variables
+     * PORTICO_CHECKPOINT_BYTES / PORTICO_CHECKPOINT_MS if set, else the
+     * defaults (32 MiB, 1000 ms). */
+    size_t checkpoint_bytes;
+    unsigned checkpoint_ms;
+    /* Tests only: 1 = _exit(0) after a commit's log record is durable but
+     * before LMDB commits; 2 = _exit(0) right after the LMDB commit. */
+    int test_exit_at;
 } pt_store_options_t;
 
 /* Opens (creating with mode 0700 if missing) the store in opts->path. Fails
@@ -78,6 +88,17 @@ int pt_cursor_prev(pt_cursor_t *c, pt_slice_t *k, pt_slice_t *v, pt_error_t *err
 /* Deletes the entry under the cursor (write transactions); a following
  * pt_cursor_next returns the entry that followed the deleted one. */
 int pt_cursor_del(pt_cursor_t *c, pt_error_t *err);
+
+/* Write-ahead log counters (all zero for a non-durable store). */
+typedef struct pt_store_wal_stats {
+    uint64_t records;            /* log records appended */
+    uint64_t bytes;              /* log bytes appended */
+    uint64_t checkpoints;        /* completed checkpoints (open/close included) */
+    uint64_t checkpoint_ns_max;  /* longest checkpoint (sync + file), ns */
+    uint64_t checkpoint_ns_total;
+    uint64_t replayed;           /* records replayed by the last open */
+} pt_store_wal_stats_t;
+void pt_store_wal_stats(pt_store_t *s, pt_store_wal_stats_t *out);
 
 /* Consistent, compacted copy of the whole store into directory `path`
  * (created if missing; must not already hold a store), fsync'ed before

@@ -43,8 +43,35 @@
  * callers see logical keys only. Order is exact except among long keys
  * sharing their first LONG_PREFIX bytes, which order by hash (documented in
  * docs/compatibility.md); a hash collision is detected on read (the stored
- * logical key is compared) and reported as not found. */
+ * logical key is compared) and reported as not found.
+ *
+ * Durability (opts.durable; docs/architecture.md, "Durability"). LMDB runs
+ * with MDB_NOSYNC | MDB_NOMETASYNC and a write-ahead log (wal.h) makes
+ * commits durable: every write transaction records the physical operations
+ * it applied (after the long-key translation) in one op buffer owned by
+ * the store; a nested transaction remembers the buffer's length when it
+ * began and truncates back to it on abort, which is exactly "a child's ops
+ * are appended to its parent's on commit and dropped on abort" without a
+ * copy. A top-level commit appends the buffer as one record to the current
+ * segment (one pwrite), fdatasyncs it, and only then commits LMDB, so no
+ * reader ever sees a write that is not durable. If anything fails after
+ * the record may be on disk, the record is invalidated (its header zeroed
+ * and synced); if even that fails the store refuses every later write, so
+ * the log and LMDB never disagree silently.
+ *
+ * Checkpoints make LMDB itself durable and let old segments go. Invariant:
+ * the snapshot C named by the durable `checkpoint` file is entirely on disk
+ * and none of its pages is overwritten until a newer checkpoint file is
+ * durable. The writer, right after a commit, reads the two meta pages
+ * (snapshot C and C-1), begins a read transaction on C (the "pin": LMDB
+ * reuses a page freed by txn X only when X is older than every reader, so
+ * C's pages stay put) and switches to a new segment; the checkpointer
+ * thread then fdatasyncs data.mdb, writes the checkpoint file, and only
+ * then releases the previous pin and recycles the old segments. Recovery
+ * (in pt_store_open) writes C's meta pages back over data.mdb, which rolls
+ * LMDB back to C, and replays the records logged after C. */
 #include "store/store.h"
+#include "store/wal.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -58,11 +85,26 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 #define MAX_READERS 1024
 #define READ_CACHE_MAX 64
+#define DEFAULT_CHECKPOINT_BYTES ((size_t)32 << 20)
+#define DEFAULT_CHECKPOINT_MS 1000u
+#define SEGMENT_PREFILL_MAX ((size_t)32 << 20)
+#define OPEN_PREFILL ((size_t)8 << 20)
+#define REPLAY_OPS_PER_TXN 65536
+
+/* One checkpoint in flight: filled by the writer, finished by the
+ * checkpointer thread (or synchronously at open/close). */
+struct ckpt_job {
+    uint8_t *metas;                /* 2 * psize: the meta pages of snapshot C */
+    MDB_txn *pin;                  /* read txn on C */
+    uint64_t seq;                  /* last log sequence included in C */
+    uint64_t first_seg;            /* first segment after C */
+};
 
 struct pt_store {
     MDB_env *env;
@@ -75,6 +117,35 @@ struct pt_store {
     pthread_mutex_t cache_lock;    /* guards read_cache / read_cached */
     pt_txn_t *read_cache[READ_CACHE_MAX];
     int read_cached;
+
+    /* ---- write-ahead log (durable stores only; see the file comment) ---- */
+    bool wal;
+    char *path;
+    unsigned psize;
+    int data_fd;                   /* data.mdb, read-only: the meta pages */
+    int test_exit_at;
+    size_t checkpoint_bytes, prefill;
+    uint64_t checkpoint_ns;
+    /* Owned by the thread running write transactions. */
+    pt_wal_buf_t ops;              /* ops of the open write transaction */
+    int seg_fd;
+    uint64_t segno, seg_off;       /* current segment, its logical end */
+    uint64_t seq;                  /* last sequence appended */
+    uint64_t last_checkpoint_ns;
+    bool wal_failed;               /* log and LMDB may disagree: no more writes */
+    /* The checkpointer. `job`, `pin` and the spare segment belong to the
+     * checkpointer while ckpt_posted, to the writer otherwise. */
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_cond;
+    pthread_t ckpt_thread;
+    bool ckpt_thread_started, ckpt_posted, ckpt_stop;
+    struct ckpt_job job;
+    MDB_txn *pin;                  /* pin of the current durable checkpoint */
+    int spare_fd;                  /* prepared next segment, or -1 */
+    uint64_t spare_segno;
+    bool trace;
+    _Atomic uint64_t st_records, st_bytes, st_checkpoints, st_ckpt_max, st_ckpt_total;
+    uint64_t st_replayed;
 };
 
 struct pt_txn {
@@ -83,6 +154,7 @@ struct pt_txn {
     pt_txn_t *parent;
     int mode;
     pt_cursor_t *cursors;          /* open cursors, closed when the txn ends */
+    size_t ops_mark;               /* store->ops length when a nested txn began */
 };
 
 struct pt_cursor {
@@ -205,6 +277,355 @@ static int make_dirs(const char *path, pt_error_t *err)
     return PT_OK;
 }
 
+/* ---- write-ahead log: segments and checkpoints ---- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static size_t env_size(const char *name, size_t dflt)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return dflt;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    return (*end || n == 0) ? dflt : (size_t)n;
+}
+
+/* Opens (creating if needed) segment `segno`; a created file's name is made
+ * durable before any record in it can be acknowledged. */
+static int open_segment(pt_store_t *s, uint64_t segno, int *fd_out, pt_error_t *err)
+{
+    char path[PATH_MAX];
+    if (pt_wal_segment_path(path, sizeof path, s->path, segno))
+        return pt_error_set(err, PT_E_INTERNAL, "wal: path too long");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return pt_error_set(err, PT_E_INTERNAL, "open %s: %s", path, strerror(errno));
+    if (fsync(s->dir_fd) != 0) {
+        close(fd);
+        return pt_error_set(err, PT_E_INTERNAL, "fsync %s: %s", s->path, strerror(errno));
+    }
+    *fd_out = fd;
+    return PT_OK;
+}
+
+/* Deletes the segments below `below`, which the durable checkpoint made
+ * obsolete. If recycle_as is not 0, the newest obsolete file is renamed to
+ * that segment instead (its blocks are written already, so appends to it
+ * have cheap fdatasyncs) and returned open in *recycled (else -1). */
+static void remove_old_segments(pt_store_t *s, uint64_t below, uint64_t recycle_as, int *recycled)
+{
+    if (recycled) *recycled = -1;
+    uint64_t *segs;
+    size_t n;
+    pt_error_t err;
+    if (pt_wal_list(s->path, &segs, &n, &err)) {
+        fprintf(stderr, "portico: wal: %s\n", err.message);
+        return;
+    }
+    char path[PATH_MAX], to[PATH_MAX];
+    for (size_t i = n; i-- > 0;) {
+        if (segs[i] >= below) continue;
+        if (pt_wal_segment_path(path, sizeof path, s->path, segs[i])) continue;
+        if (recycled && recycle_as && *recycled < 0 &&
+            pt_wal_segment_path(to, sizeof to, s->path, recycle_as) == PT_OK &&
+            rename(path, to) == 0) {
+            *recycled = open(to, O_RDWR | O_CLOEXEC);
+            continue;
+        }
+        unlink(path);
+    }
+    free(segs);
+    if (fsync(s->dir_fd) != 0 && recycled && *recycled >= 0) {
+        close(*recycled);   /* the rename may not be durable: do not append to it */
+        *recycled = -1;
+    }
+}
+
+/* Writer side of a checkpoint, with no write transaction open: pins the
+ * snapshot C just committed and captures its meta pages. */
+static int checkpoint_begin(pt_store_t *s, struct ckpt_job *job, uint64_t first_seg, pt_error_t *err)
+{
+    MDB_txn *pin;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &pin);
+    if (rc) return lmdb_error(err, rc, "checkpoint: mdb_txn_begin", s);
+    size_t n = 2 * (size_t)s->psize;
+    ssize_t got = pread(s->data_fd, job->metas, n, 0);
+    if (got != (ssize_t)n) {
+        mdb_txn_abort(pin);
+        return pt_error_set(err, PT_E_INTERNAL, "checkpoint: reading the meta pages: %s",
+                            got < 0 ? strerror(errno) : "short read");
+    }
+    /* The newer meta page must be exactly the pinned snapshot: the pages
+     * we save then describe a tree the pin keeps intact. */
+    const uint8_t *m0 = job->metas, *m1 = job->metas + s->psize;
+    uint64_t t0 = pt_wal_meta_txnid(m0), t1 = pt_wal_meta_txnid(m1);
+    if (!pt_wal_meta_valid(m0) || !pt_wal_meta_valid(m1) || (t0 > t1 ? t0 : t1) != mdb_txn_id(pin)) {
+        mdb_txn_abort(pin);
+        return pt_error_set(err, PT_E_INTERNAL, "checkpoint: meta pages do not match the pinned "
+                            "snapshot %zu", (size_t)mdb_txn_id(pin));
+    }
+    job->pin = pin;
+    job->seq = s->seq;
+    job->first_seg = first_seg;
+    return PT_OK;
+}
+
+/* Makes the pinned snapshot durable and names it in the checkpoint file;
+ * then the previous pin and the old segments can go. On failure the
+ * previous checkpoint stays current (its pin and segments are kept). */
+static int checkpoint_finish(pt_store_t *s, struct ckpt_job *job, uint64_t recycle_as,
+                             int *recycled, pt_error_t *err)
+{
+    uint64_t t0 = now_ns();
+    if (recycled) *recycled = -1;
+    int rc = mdb_env_sync(s->env, 1);
+    if (rc) {
+        lmdb_error(err, rc, "checkpoint: mdb_env_sync", s);
+        goto fail;
+    }
+    pt_wal_checkpoint_t c = {.seq = job->seq, .first_seg = job->first_seg, .psize = s->psize,
+                             .metas = job->metas};
+    if (pt_wal_checkpoint_write(s->path, s->dir_fd, &c, err)) goto fail;
+    if (s->pin) mdb_txn_abort(s->pin);
+    s->pin = job->pin;
+    job->pin = NULL;
+    remove_old_segments(s, job->first_seg, recycle_as, recycled);
+    uint64_t dt = now_ns() - t0;
+    atomic_fetch_add(&s->st_checkpoints, 1);
+    atomic_fetch_add(&s->st_ckpt_total, dt);
+    if (dt > atomic_load(&s->st_ckpt_max)) atomic_store(&s->st_ckpt_max, dt);
+    if (s->trace)
+        fprintf(stderr, "portico: checkpoint seq %llu segment %llu: %.2f ms\n",
+                (unsigned long long)job->seq, (unsigned long long)job->first_seg, dt / 1e6);
+    return PT_OK;
+fail:
+    mdb_txn_abort(job->pin);
+    job->pin = NULL;
+    return PT_ERR;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    pt_store_t *s = arg;
+    pthread_mutex_lock(&s->ckpt_lock);
+    for (;;) {
+        while (!s->ckpt_posted && !s->ckpt_stop) pthread_cond_wait(&s->ckpt_cond, &s->ckpt_lock);
+        if (!s->ckpt_posted) break;   /* stopping, nothing in flight */
+        pthread_mutex_unlock(&s->ckpt_lock);
+
+        pt_error_t err;
+        uint64_t next = s->job.first_seg + 1;   /* the writer's next segment */
+        int recycled = -1;
+        if (checkpoint_finish(s, &s->job, s->spare_fd < 0 ? next : 0, &recycled, &err))
+            fprintf(stderr, "portico: checkpoint failed (the log keeps growing): %s\n", err.message);
+        if (s->spare_fd < 0) {
+            if (recycled < 0 && open_segment(s, next, &recycled, &err)) {
+                fprintf(stderr, "portico: wal: %s\n", err.message);
+                recycled = -1;
+            }
+            if (recycled >= 0 && pt_wal_prefill(recycled, s->prefill, &err)) {
+                fprintf(stderr, "portico: wal: %s\n", err.message);
+                close(recycled);
+                recycled = -1;
+            }
+            s->spare_fd = recycled;
+            s->spare_segno = next;
+        }
+
+        pthread_mutex_lock(&s->ckpt_lock);
+        s->ckpt_posted = false;
+        pthread_cond_broadcast(&s->ckpt_cond);
+    }
+    pthread_mutex_unlock(&s->ckpt_lock);
+    return NULL;
+}
+
+/* Writer side, after a top-level commit: start a checkpoint if one is due
+ * and none is in flight. Failures only delay the checkpoint. */
+static void maybe_checkpoint(pt_store_t *s)
+{
+    uint64_t now = now_ns();
+    if (s->seg_off < s->checkpoint_bytes && now - s->last_checkpoint_ns < s->checkpoint_ns) return;
+    pthread_mutex_lock(&s->ckpt_lock);
+    bool busy = s->ckpt_posted;
+    pthread_mutex_unlock(&s->ckpt_lock);
+    if (busy) return;
+    pt_error_t err;
+    uint64_t next = s->segno + 1;
+    if (checkpoint_begin(s, &s->job, next, &err)) {
+        fprintf(stderr, "portico: %s\n", err.message);
+        return;
+    }
+    int fd = -1;
+    if (s->spare_fd >= 0 && s->spare_segno == next) {
+        fd = s->spare_fd;
+        s->spare_fd = -1;
+    } else {
+        if (s->spare_fd >= 0) close(s->spare_fd);
+        s->spare_fd = -1;
+        if (open_segment(s, next, &fd, &err)) {
+            fprintf(stderr, "portico: %s\n", err.message);
+            mdb_txn_abort(s->job.pin);
+            s->job.pin = NULL;
+            return;
+        }
+    }
+    close(s->seg_fd);
+    s->seg_fd = fd;
+    s->segno = next;
+    s->seg_off = 0;
+    s->last_checkpoint_ns = now;
+    pthread_mutex_lock(&s->ckpt_lock);
+    s->ckpt_posted = true;
+    pthread_cond_signal(&s->ckpt_cond);
+    pthread_mutex_unlock(&s->ckpt_lock);
+}
+
+/* Checkpoint taken synchronously (open, close): snapshot = the latest. */
+static int checkpoint_now(pt_store_t *s, uint64_t first_seg, uint64_t recycle_as, int *recycled,
+                          pt_error_t *err)
+{
+    if (checkpoint_begin(s, &s->job, first_seg, err)) return PT_ERR;
+    return checkpoint_finish(s, &s->job, recycle_as, recycled, err);
+}
+
+/* Zeroes the header of the record at the segment's logical end so replay
+ * can never apply it. false: it may still be valid on disk. */
+static bool invalidate_record(pt_store_t *s)
+{
+    static const uint8_t zeros[PT_WAL_HDR];
+    return pwrite(s->seg_fd, zeros, sizeof zeros, (off_t)s->seg_off) == (ssize_t)sizeof zeros &&
+           fdatasync(s->seg_fd) == 0;
+}
+
+/* ---- write-ahead log: recovery ---- */
+
+struct replay_ctx {
+    pt_store_t *s;
+    MDB_txn *txn;
+    size_t ops;
+};
+
+static int replay_op(void *arg, int type, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen, pt_error_t *err)
+{
+    struct replay_ctx *r = arg;
+    int rc;
+    if (!r->txn && (rc = mdb_txn_begin(r->s->env, NULL, 0, &r->txn)))
+        return lmdb_error(err, rc, "replay: mdb_txn_begin", r->s);
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    if (klen == 0 || klen > LONG_KEY_MIN)
+        return pt_error_set(err, PT_E_INTERNAL, "replay: invalid key length %zu", klen);
+    if (type == PT_WAL_OP_PUT) rc = mdb_put(r->txn, r->s->dbi, &k, &v, 0);
+    else rc = mdb_del(r->txn, r->s->dbi, &k, NULL);
+    if (rc == MDB_NOTFOUND && type == PT_WAL_OP_DEL) rc = MDB_SUCCESS;
+    if (rc) return lmdb_error(err, rc, "replay", r->s);
+    if (++r->ops % REPLAY_OPS_PER_TXN == 0) {
+        rc = mdb_txn_commit(r->txn);
+        r->txn = NULL;
+        if (rc) return lmdb_error(err, rc, "replay: mdb_txn_commit", r->s);
+    }
+    return PT_OK;
+}
+
+/* Before mdb_env_open: roll data.mdb back to the checkpointed snapshot. */
+static int restore_meta_pages(pt_store_t *s, const pt_wal_checkpoint_t *c, pt_error_t *err)
+{
+    char file[PATH_MAX];
+    if (snprintf(file, sizeof file, "%s/data.mdb", s->path) >= (int)sizeof file)
+        return pt_error_set(err, PT_E_INTERNAL, "data directory path too long");
+    int fd = open(file, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return pt_error_set(err, PT_E_INTERNAL, "%s/checkpoint exists but %s cannot be opened: %s",
+                            s->path, file, strerror(errno));
+    size_t n = 2 * (size_t)c->psize;
+    int rc = PT_OK;
+    if (pwrite(fd, c->metas, n, 0) != (ssize_t)n || fdatasync(fd) != 0)
+        rc = pt_error_set(err, PT_E_INTERNAL, "restoring the checkpoint's meta pages into %s: %s",
+                          file, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* After mdb_env_open: replay the log after the checkpoint, checkpoint the
+ * result, and open the segment new writes go to. */
+static int wal_recover(pt_store_t *s, const pt_wal_checkpoint_t *c, bool have_ckpt, pt_error_t *err)
+{
+    uint64_t *segs = NULL;
+    size_t n = 0;
+    if (pt_wal_list(s->path, &segs, &n, err)) return PT_ERR;
+    int rc = PT_OK;
+    struct replay_ctx r = {.s = s};
+    uint64_t last = have_ckpt ? c->seq : 0, max_seg = have_ckpt ? c->first_seg : 0;
+    char path[PATH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (segs[i] > max_seg) max_seg = segs[i];
+        if (pt_wal_segment_path(path, sizeof path, s->path, segs[i])) {
+            rc = pt_error_set(err, PT_E_INTERNAL, "wal: path too long");
+            goto out;
+        }
+        uint64_t gap = 0;
+        if (!have_ckpt) {
+            /* Nothing is logged before the first checkpoint exists, so a
+             * valid record here means the checkpoint file was lost. */
+            uint64_t probe = UINT64_MAX - 1;
+            if ((rc = pt_wal_replay(path, segs[i], &probe, &gap, replay_op, &r, err))) goto out;
+            if (gap) {
+                rc = pt_error_set(err, PT_E_INTERNAL, "%s holds log records but %s/checkpoint is "
+                                  "missing; refusing to open the data directory", path, s->path);
+                goto out;
+            }
+            continue;
+        }
+        if (segs[i] < c->first_seg) continue;   /* already in the checkpoint */
+        uint64_t before = last;
+        if ((rc = pt_wal_replay(path, segs[i], &last, &gap, replay_op, &r, err))) goto out;
+        s->st_replayed += last - before;
+        if (gap) {
+            rc = pt_error_set(err, PT_E_INTERNAL, "%s starts at log record %llu but record %llu is "
+                              "missing; refusing to open the data directory", path,
+                              (unsigned long long)gap, (unsigned long long)last + 1);
+            goto out;
+        }
+    }
+    if (r.txn) {
+        int mrc = mdb_txn_commit(r.txn);
+        r.txn = NULL;
+        if (mrc) {
+            rc = lmdb_error(err, mrc, "replay: mdb_txn_commit", s);
+            goto out;
+        }
+    }
+    s->seq = last;
+    /* The replayed state becomes the new checkpoint; then the replayed
+     * segments are obsolete and one of them becomes the new segment. */
+    uint64_t seg = max_seg + 1;
+    int fd = -1;
+    if ((rc = checkpoint_now(s, seg, seg, &fd, err))) goto out;
+    if (fd < 0 && (rc = open_segment(s, seg, &fd, err))) goto out;
+    /* Appends that extend the file make every fdatasync commit the
+     * filesystem journal (2-3x the cost of overwriting written blocks), so
+     * even the first segment is prefilled, with less than a full one to
+     * keep opening quick; the checkpointer prepares full-size segments. */
+    size_t first = s->prefill < OPEN_PREFILL ? s->prefill : OPEN_PREFILL;
+    if ((rc = pt_wal_prefill(fd, first, err))) {
+        close(fd);
+        goto out;
+    }
+    s->seg_fd = fd;
+    s->segno = seg;
+    s->seg_off = 0;
+    s->last_checkpoint_ns = now_ns();
+out:
+    if (r.txn) mdb_txn_abort(r.txn);
+    free(segs);
+    return rc;
+}
+
 int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *err)
 {
     *out = NULL;
@@ -219,6 +640,25 @@ int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *
     s->durable = opts->durable;
     s->map_size = opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE;
     pthread_mutex_init(&s->cache_lock, NULL);
+    pthread_mutex_init(&s->ckpt_lock, NULL);
+    pthread_cond_init(&s->ckpt_cond, NULL);
+    s->wal = opts->durable;
+    s->data_fd = s->seg_fd = s->spare_fd = -1;
+    s->test_exit_at = opts->test_exit_at;
+    s->checkpoint_bytes = opts->checkpoint_bytes ? opts->checkpoint_bytes
+                                                 : env_size("PORTICO_CHECKPOINT_BYTES", DEFAULT_CHECKPOINT_BYTES);
+    s->checkpoint_ns = (uint64_t)(opts->checkpoint_ms ? opts->checkpoint_ms
+                                  : env_size("PORTICO_CHECKPOINT_MS", DEFAULT_CHECKPOINT_MS)) * 1000000u;
+    /* Prefill a little more than a segment holds before it is rotated. */
+    s->prefill = s->checkpoint_bytes + ((size_t)1 << 20);
+    if (s->prefill > SEGMENT_PREFILL_MAX) s->prefill = SEGMENT_PREFILL_MAX;
+    s->trace = getenv("PORTICO_WAL_TRACE") != NULL;
+    pt_wal_checkpoint_t ckpt = {0};
+    bool have_ckpt = false;
+    if (!(s->path = strdup(opts->path))) {
+        pt_error_set(err, PT_E_INTERNAL, "store: out of memory");
+        goto fail;
+    }
 
     int rc;
     s->dir_fd = open(opts->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -231,6 +671,11 @@ int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *
                      opts->path, strerror(errno));
         goto fail;
     }
+    if (s->wal) {
+        /* Roll LMDB back to the last checkpoint before LMDB reads it. */
+        if (pt_wal_checkpoint_read(opts->path, &ckpt, &have_ckpt, err)) goto fail;
+        if (have_ckpt && restore_meta_pages(s, &ckpt, err)) goto fail;
+    }
     if ((rc = mdb_env_create(&s->env))) {
         lmdb_error(err, rc, "mdb_env_create", s);
         goto fail;
@@ -242,10 +687,11 @@ int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *
         goto fail;
     }
     /* NORDAHEAD: lookups are random; readahead only pollutes the page cache
-     * once the data outgrows RAM. Not durable: skip both syncs (the meta page
-     * sync too, or the data sync would be the only one skipped). */
-    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
-    if (!opts->durable) flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+     * once the data outgrows RAM. LMDB never syncs by itself: a durable
+     * store is made durable by its log and checkpoints, a non-durable one
+     * not at all (the meta page sync is skipped too, or the data sync would
+     * be the only one skipped). */
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | MDB_NOSYNC | MDB_NOMETASYNC;
     if ((rc = mdb_env_open(s->env, opts->path, flags, 0600))) {
         pt_error_set(err, PT_E_INTERNAL, "mdb_env_open %s: %s", opts->path, mdb_strerror(rc));
         goto fail;
@@ -267,12 +713,51 @@ int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *
         lmdb_error(err, rc, "mdb_dbi_open", s);
         goto fail;
     }
+    if (s->wal) {
+        char file[PATH_MAX];
+        MDB_stat st;
+        snprintf(file, sizeof file, "%s/data.mdb", opts->path);
+        if ((s->data_fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+            pt_error_set(err, PT_E_INTERNAL, "open %s: %s", file, strerror(errno));
+            goto fail;
+        }
+        if ((rc = mdb_env_stat(s->env, &st))) {
+            lmdb_error(err, rc, "mdb_env_stat", s);
+            goto fail;
+        }
+        s->psize = st.ms_psize;
+        if (have_ckpt && ckpt.psize != s->psize) {
+            pt_error_set(err, PT_E_INTERNAL, "%s/checkpoint has page size %u, data.mdb %u; refusing "
+                         "to open the data directory", opts->path, ckpt.psize, s->psize);
+            goto fail;
+        }
+        if (!(s->job.metas = malloc(2 * (size_t)s->psize))) {
+            pt_error_set(err, PT_E_INTERNAL, "store: out of memory");
+            goto fail;
+        }
+        if (wal_recover(s, &ckpt, have_ckpt, err)) goto fail;
+        if ((rc = pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s))) {
+            pt_error_set(err, PT_E_INTERNAL, "store: pthread_create failed (%d)", rc);
+            goto fail;
+        }
+        pthread_setname_np(s->ckpt_thread, "pt-checkpoint");
+        s->ckpt_thread_started = true;
+    }
+    free(ckpt.metas);
     *out = s;
     return PT_OK;
 fail:
+    free(ckpt.metas);
+    if (s->pin) mdb_txn_abort(s->pin);
     if (s->env) mdb_env_close(s->env);
     if (s->dir_fd >= 0) close(s->dir_fd);
+    if (s->data_fd >= 0) close(s->data_fd);
+    if (s->seg_fd >= 0) close(s->seg_fd);
+    free(s->job.metas);
+    free(s->path);
     pthread_mutex_destroy(&s->cache_lock);
+    pthread_mutex_destroy(&s->ckpt_lock);
+    pthread_cond_destroy(&s->ckpt_cond);
     free(s);
     return PT_ERR;
 }
@@ -286,10 +771,41 @@ void pt_store_close(pt_store_t *s)
     }
     /* A clean shutdown of a non-durable store still leaves everything on disk. */
     if (!s->durable) mdb_env_sync(s->env, 1);
+    if (s->wal) {
+        pthread_mutex_lock(&s->ckpt_lock);
+        s->ckpt_stop = true;
+        pthread_cond_broadcast(&s->ckpt_cond);
+        pthread_mutex_unlock(&s->ckpt_lock);
+        if (s->ckpt_thread_started) pthread_join(s->ckpt_thread, NULL);
+        /* Final checkpoint: a clean restart replays nothing. */
+        pt_error_t err;
+        if (!s->wal_failed && checkpoint_now(s, s->segno + 1, 0, NULL, &err))
+            fprintf(stderr, "portico: final checkpoint failed (the log will be replayed): %s\n",
+                    err.message);
+        if (s->pin) mdb_txn_abort(s->pin);
+        if (s->seg_fd >= 0) close(s->seg_fd);
+        if (s->spare_fd >= 0) close(s->spare_fd);
+        close(s->data_fd);
+        free(s->job.metas);
+        pt_wal_buf_free(&s->ops);
+    }
     mdb_env_close(s->env);
     close(s->dir_fd);    /* releases the flock */
     pthread_mutex_destroy(&s->cache_lock);
+    pthread_mutex_destroy(&s->ckpt_lock);
+    pthread_cond_destroy(&s->ckpt_cond);
+    free(s->path);
     free(s);
+}
+
+void pt_store_wal_stats(pt_store_t *s, pt_store_wal_stats_t *out)
+{
+    out->records = atomic_load(&s->st_records);
+    out->bytes = atomic_load(&s->st_bytes);
+    out->checkpoints = atomic_load(&s->st_checkpoints);
+    out->checkpoint_ns_max = atomic_load(&s->st_ckpt_max);
+    out->checkpoint_ns_total = atomic_load(&s->st_ckpt_total);
+    out->replayed = s->st_replayed;
 }
 
 /* ---- transactions ---- */
@@ -358,6 +874,9 @@ int pt_txn_begin(pt_store_t *s, int mode, pt_txn_t *parent, pt_txn_t **out, pt_e
         }
     } else if (parent && (parent->mode != PT_TXN_WRITE || parent->store != s)) {
         return pt_error_set(err, PT_E_INTERNAL, "pt_txn_begin: parent is not a write transaction");
+    } else if (s->wal && s->wal_failed) {
+        return pt_error_set(err, PT_E_INTERNAL, "store: writes refused after a write-ahead log "
+                            "failure (restart the server)");
     }
 
     pt_txn_t *t = calloc(1, sizeof *t);
@@ -373,6 +892,15 @@ int pt_txn_begin(pt_store_t *s, int mode, pt_txn_t *parent, pt_txn_t **out, pt_e
         if (t->txn) mdb_txn_abort(t->txn);
         free(t);
         return lmdb_error(err, rc, "mdb_txn_begin", s);
+    }
+    if (mode == PT_TXN_WRITE && s->wal) {
+        if (parent) {
+            t->ops_mark = s->ops.len;
+        } else if (pt_wal_buf_reset(&s->ops)) {
+            mdb_txn_abort(t->txn);
+            free(t);
+            return pt_error_set(err, PT_E_INTERNAL, "pt_txn_begin: out of memory");
+        }
     }
     *out = t;
     return PT_OK;
@@ -402,6 +930,65 @@ static void end_read(pt_txn_t *t)
     }
 }
 
+static int write_at(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return PT_ERR;
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return PT_OK;
+}
+
+/* Top-level commit of a durable store with ops: log record first (one
+ * write + fdatasync), LMDB (unsynced) second, so every state a reader can
+ * see is already durable in the log. */
+static int commit_logged(pt_txn_t *t, pt_error_t *err)
+{
+    pt_store_t *s = t->store;
+    uint64_t seq = s->seq + 1;
+    int rc = PT_OK;
+    if (pt_wal_seal(&s->ops, s->segno, seq, err)) {
+        mdb_txn_abort(t->txn);
+        free(t);
+        return PT_ERR;
+    }
+    if (write_at(s->seg_fd, s->ops.data, s->ops.len, s->seg_off) || fdatasync(s->seg_fd) != 0) {
+        rc = pt_error_set(err, PT_E_INTERNAL, "write-ahead log append: %s", strerror(errno));
+        mdb_txn_abort(t->txn);
+        goto undo;
+    }
+    if (s->test_exit_at == 1) _exit(0);
+    int mrc = mdb_txn_commit(t->txn);
+    atomic_fetch_add(&s->commits_done, 1);   /* as in pt_txn_commit */
+    if (mrc) {
+        rc = lmdb_error(err, mrc, "mdb_txn_commit", s);
+        goto undo;
+    }
+    free(t);
+    s->seq = seq;
+    s->seg_off += s->ops.len;
+    atomic_fetch_add_explicit(&s->st_records, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st_bytes, s->ops.len, memory_order_relaxed);
+    if (s->ops.cap > ((size_t)64 << 20)) pt_wal_buf_free(&s->ops);   /* after a huge txn */
+    if (s->test_exit_at == 2) _exit(0);
+    maybe_checkpoint(s);
+    return PT_OK;
+undo:
+    /* The record may be on disk: it must never be replayed. The next record
+     * reuses its place and sequence. */
+    free(t);
+    if (!invalidate_record(s)) {
+        s->wal_failed = true;
+        fprintf(stderr, "portico: write-ahead log could not be repaired after a failed commit; "
+                "refusing further writes: %s\n", strerror(errno));
+    }
+    return rc;
+}
+
 int pt_txn_commit(pt_txn_t *t, pt_error_t *err)
 {
     if (t->mode == PT_TXN_READ) {
@@ -411,9 +998,13 @@ int pt_txn_commit(pt_txn_t *t, pt_error_t *err)
     pt_store_t *s = t->store;
     bool top_level = t->parent == NULL;
     detach_cursors(t, true);
+    if (top_level && s->wal && !pt_wal_buf_empty(&s->ops)) return commit_logged(t, err);
     int rc = mdb_txn_commit(t->txn);   /* frees the txn even on failure */
     /* Counted even on failure: the meta page may have been written. */
     if (top_level) atomic_fetch_add(&s->commits_done, 1);
+    /* A nested commit keeps its ops in the buffer (now its parent's); a
+     * failed one was rolled back by LMDB, so its ops go too. */
+    if (!top_level && s->wal && rc) s->ops.len = t->ops_mark;
     free(t);
     if (rc) return lmdb_error(err, rc, "mdb_txn_commit", s);
     return PT_OK;
@@ -428,6 +1019,7 @@ void pt_txn_abort(pt_txn_t *t)
     }
     detach_cursors(t, true);
     mdb_txn_abort(t->txn);
+    if (t->parent && t->store->wal) t->store->ops.len = t->ops_mark;   /* drop the child's ops */
     free(t);
 }
 
@@ -448,6 +1040,34 @@ int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err)
     return PT_OK;
 }
 
+/* pt_put of a durable store: the op is recorded first (for a long key the
+ * stored value is built in the log buffer and put from there) and dropped
+ * again if LMDB refuses it, so the buffer holds exactly what was applied. */
+static int put_logged(pt_txn_t *t, pt_slice_t key, pt_slice_t value, MDB_val k, pt_error_t *err)
+{
+    pt_store_t *s = t->store;
+    size_t mark = s->ops.len;
+    bool long_form = key.len >= LONG_KEY_MIN;
+    size_t vlen = long_form ? 2 + key.len + value.len : value.len;
+    uint8_t *p = pt_wal_buf_put(&s->ops, k.mv_data, k.mv_size, vlen);
+    if (!p) return pt_error_set(err, PT_E_INTERNAL, "pt_put: out of memory");
+    uint8_t *dst = p;
+    if (long_form) {
+        dst[0] = (uint8_t)(key.len >> 8);
+        dst[1] = (uint8_t)key.len;
+        memcpy(dst + 2, key.data, key.len);
+        dst += 2 + key.len;
+    }
+    if (value.len) memcpy(dst, value.data, value.len);
+    MDB_val v = {vlen, p};
+    int rc = mdb_put(t->txn, s->dbi, &k, &v, 0);
+    if (rc) {
+        s->ops.len = mark;
+        return lmdb_error(err, rc, "mdb_put", s);
+    }
+    return PT_OK;
+}
+
 int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err)
 {
     if (t->mode != PT_TXN_WRITE)
@@ -455,6 +1075,7 @@ int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err)
     if (check_key(key, "pt_put", err)) return PT_ERR;
     uint8_t buf[LONG_KEY_MIN];
     MDB_val k = physical_key(key, buf), v = to_val(value);
+    if (t->store->wal) return put_logged(t, key, value, k, err);
     if (key.len < LONG_KEY_MIN) {
         int rc = mdb_put(t->txn, t->store->dbi, &k, &v, 0);
         if (rc) return lmdb_error(err, rc, "mdb_put", t->store);
@@ -485,9 +1106,14 @@ int pt_del(pt_txn_t *t, pt_slice_t key, pt_error_t *err)
     }
     uint8_t buf[LONG_KEY_MIN];
     MDB_val k = physical_key(key, buf);
-    int rc = mdb_del(t->txn, t->store->dbi, &k, NULL);
+    pt_store_t *s = t->store;
+    size_t mark = s->ops.len;
+    if (s->wal && pt_wal_buf_del(&s->ops, k.mv_data, k.mv_size))
+        return pt_error_set(err, PT_E_INTERNAL, "pt_del: out of memory");
+    int rc = mdb_del(t->txn, s->dbi, &k, NULL);
+    if (rc && s->wal) s->ops.len = mark;
     if (rc == MDB_NOTFOUND) return PT_NOTFOUND;
-    if (rc) return lmdb_error(err, rc, "mdb_del", t->store);
+    if (rc) return lmdb_error(err, rc, "mdb_del", s);
     return PT_OK;
 }
 
@@ -587,8 +1213,21 @@ int pt_cursor_del(pt_cursor_t *c, pt_error_t *err)
         return pt_error_set(err, PT_E_INTERNAL, "cursor used after its transaction ended");
     if (c->txn->mode != PT_TXN_WRITE)
         return pt_error_set(err, PT_E_INTERNAL, "pt_cursor_del: read-only transaction");
-    int rc = mdb_cursor_del(c->cur, 0);
-    if (rc) return lmdb_error(err, rc, "mdb_cursor_del", c->txn->store);
+    pt_store_t *s = c->txn->store;
+    size_t mark = s->ops.len;
+    int rc;
+    if (s->wal) {   /* log the physical key under the cursor */
+        MDB_val k, v;
+        if ((rc = mdb_cursor_get(c->cur, &k, &v, MDB_GET_CURRENT)))
+            return lmdb_error(err, rc, "mdb_cursor_del", s);
+        if (pt_wal_buf_del(&s->ops, k.mv_data, k.mv_size))
+            return pt_error_set(err, PT_E_INTERNAL, "pt_cursor_del: out of memory");
+    }
+    rc = mdb_cursor_del(c->cur, 0);
+    if (rc) {
+        if (s->wal) s->ops.len = mark;
+        return lmdb_error(err, rc, "mdb_cursor_del", s);
+    }
     return PT_OK;
 }
 
