@@ -307,11 +307,14 @@ int pt_api_key_param(pt_call_t *call, const pt_table_t *t, const pt_av_t *key, c
 
 /* ---- expression parameters ---- */
 
+/* Whether any of `names` is in the request; with `out`, also lists them
+ * ("A, B") for an error message. */
 static bool listed(const pt_json_t *req, const char *const *names, pt_buf_t *out)
 {
     bool any = false;
     for (const char *const *p = names; p && *p; p++) {
         if (!pt_param(req, *p)) continue;
+        if (!out) return true;
         if (any) pt_buf_append(out, ", ", 2);
         pt_buf_puts(out, *p);
         any = true;
@@ -322,40 +325,45 @@ static bool listed(const pt_json_t *req, const char *const *names, pt_buf_t *out
 int pt_api_check_expression_params(pt_call_t *call, const pt_json_t *req, const char *const *expressions,
                                    const char *const *legacy)
 {
-    pt_buf_t ex = PT_BUF_INIT, lg = PT_BUF_INIT;
-    int rc = PT_OK;
-    bool has_expr = listed(req, expressions, &ex);
-    if (has_expr && listed(req, legacy, &lg)) {
-        rc = pt_error_set(&call->err, PT_E_VALIDATION,
-                          "Can not use both expression and non-expression parameters in the same request: "
-                          "Non-expression parameters: {%.*s} Expression parameters: {%.*s}",
-                          (int)lg.len, lg.data, (int)ex.len, ex.data);
-        goto done;
+    /* Every item request passes here: the messages are built only when
+     * one is reported. */
+    bool has_expr = listed(req, expressions, NULL);
+    if (has_expr && listed(req, legacy, NULL)) {
+        pt_buf_t ex = PT_BUF_INIT, lg = PT_BUF_INIT;
+        listed(req, expressions, &ex);
+        listed(req, legacy, &lg);
+        pt_error_set(&call->err, PT_E_VALIDATION,
+                     "Can not use both expression and non-expression parameters in the same request: "
+                     "Non-expression parameters: {%.*s} Expression parameters: {%.*s}",
+                     (int)lg.len, lg.data, (int)ex.len, ex.data);
+        pt_buf_free(&ex);
+        pt_buf_free(&lg);
+        return PT_ERR;
     }
-    if (!has_expr && pt_param(req, "ExpressionAttributeNames")) {
-        rc = pt_error_set(&call->err, PT_E_VALIDATION,
-                          "ExpressionAttributeNames can only be specified when using expressions");
-        goto done;
-    }
+    if (!has_expr && pt_param(req, "ExpressionAttributeNames"))
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            "ExpressionAttributeNames can only be specified when using expressions");
+    if (!pt_param(req, "ExpressionAttributeValues")) return PT_OK;
     /* Values need an expression other than a projection. */
-    pt_buf_t vals = PT_BUF_INIT;
     uint32_t nvals = 0;
-    bool any_val_expr = false;
+    for (const char *const *p = expressions; *p; p++) {
+        if (!strcmp(*p, "ProjectionExpression")) continue;
+        nvals++;
+        if (pt_param(req, *p)) return PT_OK;
+    }
+    if (!nvals) return PT_OK;
+    pt_buf_t vals = PT_BUF_INIT;
+    nvals = 0;
     for (const char *const *p = expressions; *p; p++) {
         if (!strcmp(*p, "ProjectionExpression")) continue;
         if (nvals++) pt_buf_puts(&vals, " and ");
         pt_buf_puts(&vals, *p);
-        if (pt_param(req, *p)) any_val_expr = true;
     }
-    if (nvals && !any_val_expr && pt_param(req, "ExpressionAttributeValues"))
-        rc = pt_error_set(&call->err, PT_E_VALIDATION,
-                          "ExpressionAttributeValues can only be specified when using expressions: %.*s %s null",
-                          (int)vals.len, vals.data, nvals > 1 ? "are" : "is");
+    pt_error_set(&call->err, PT_E_VALIDATION,
+                 "ExpressionAttributeValues can only be specified when using expressions: %.*s %s null",
+                 (int)vals.len, vals.data, nvals > 1 ? "are" : "is");
     pt_buf_free(&vals);
-done:
-    pt_buf_free(&ex);
-    pt_buf_free(&lg);
-    return rc;
+    return PT_ERR;
 }
 
 static int parse_param_expr(pt_call_t *call, pt_expr_ctx_t *ctx, const pt_json_t *req, const char *name,
@@ -418,16 +426,17 @@ int pt_item_op_prepare(pt_call_t *call, const pt_json_t *req, pt_item_op_kind_t 
             return pt_error_set(&call->err, PT_E_VALIDATION, "ReturnValues can only be ALL_OLD or NONE");
     }
 
-    pt_expr_ctx_t *legacy_ctx;
-    if (pt_expr_ctx_new(arena, NULL, NULL, &legacy_ctx, &call->err)) return PT_ERR;
-    const pt_json_t *updates = pt_param(req, "AttributeUpdates");
-    if (kind == PT_ITEM_UPDATE && updates) {
+    /* The legacy parameters get their own context, made only when used. */
+    pt_expr_ctx_t *legacy_ctx = NULL;
+    const pt_json_t *updates = kind == PT_ITEM_UPDATE ? pt_param(req, "AttributeUpdates") : NULL;
+    const pt_json_t *expected = kind != PT_ITEM_CHECK ? pt_param(req, "Expected") : NULL;
+    if ((updates || expected) && pt_expr_ctx_new(arena, NULL, NULL, &legacy_ctx, &call->err)) return PT_ERR;
+    if (updates) {
         pt_expr_t *u;
         if (pt_expr_from_attribute_updates(legacy_ctx, updates, &u, &call->err)) return PT_ERR;
         op->update = u;
     }
-    const pt_json_t *expected = pt_param(req, "Expected");
-    if (expected && kind != PT_ITEM_CHECK) {
+    if (expected) {
         pt_expr_t *c;
         if (pt_expr_from_expected(legacy_ctx, expected, pt_param(req, "ConditionalOperator"), &c, &call->err))
             return PT_ERR;
@@ -495,7 +504,13 @@ int pt_item_op_apply(pt_arena_t *arena, pt_txn_t *txn, pt_table_t *t, const pt_i
                      pt_item_op_result_t *res, pt_error_t *err)
 {
     memset(res, 0, sizeof *res);
-    int rc = pt_item_read(txn, arena, op->key, &res->old, err);
+    /* A put without condition or ReturnValues, on a table without indexes
+     * or TTL, needs the old item only by its size (statistics, capacity):
+     * skip decoding it. */
+    bool size_only = op->kind == PT_ITEM_PUT && !op->condition && op->return_values == PT_RV_NONE &&
+                     !pt_item_write_needs_old(t);
+    int rc = size_only ? pt_item_read_size(txn, op->key, &res->old, err)
+                       : pt_item_read(txn, arena, op->key, &res->old, err);
     if (rc == PT_ERR) return rc;
     res->had_old = rc == PT_OK;
     if (op->condition) {

@@ -40,14 +40,46 @@ static int serr(pt_error_t *err, const char *msg) { return pt_error_set(err, PT_
 
 static int check_kind(const pt_json_t *v, const pt_param_t *p, pt_error_t *err);
 
-static int check_members(const pt_json_t *obj, const pt_param_t *members, pt_error_t *err)
+/* Top-level schemas are short; their members' values are looked up once
+ * (member_values) and shared by the three passes of pt_params_check, rather
+ * than looked up again by name in each. */
+#define MAX_CACHED_MEMBERS 32
+
+/* The value of each member of `members` in `obj` (NULL when absent or JSON
+ * null), for up to MAX_CACHED_MEMBERS members; returns how many were
+ * filled (the rest are looked up by name). */
+static size_t member_values(const pt_json_t *obj, const pt_param_t *members, const pt_json_t **vals)
 {
-    for (const pt_param_t *m = members; m->name; m++) {
-        const pt_json_t *v = pt_json_get(obj, m->name);
-        if (!v || v->type == PT_JSON_NULL) continue;
-        if (check_kind(v, m, err)) return PT_ERR;
+    size_t n = 0;
+    for (const pt_param_t *m = members; m->name && n < MAX_CACHED_MEMBERS; m++, n++) {
+        const pt_json_t *v = obj ? pt_json_get(obj, m->name) : NULL;
+        vals[n] = v && v->type != PT_JSON_NULL ? v : NULL;
+    }
+    return n;
+}
+
+static const pt_json_t *member_value(const pt_json_t *obj, const pt_param_t *m, size_t i, const pt_json_t *const *vals,
+                                     size_t nvals)
+{
+    if (i < nvals) return vals[i];
+    const pt_json_t *v = obj ? pt_json_get(obj, m->name) : NULL;
+    return v && v->type != PT_JSON_NULL ? v : NULL;
+}
+
+static int check_members_cached(const pt_json_t *obj, const pt_param_t *members, const pt_json_t *const *vals,
+                                size_t nvals, pt_error_t *err)
+{
+    size_t i = 0;
+    for (const pt_param_t *m = members; m->name; m++, i++) {
+        const pt_json_t *v = member_value(obj, m, i, vals, nvals);
+        if (v && check_kind(v, m, err)) return PT_ERR;
     }
     return PT_OK;
+}
+
+static int check_members(const pt_json_t *obj, const pt_param_t *members, pt_error_t *err)
+{
+    return check_members_cached(obj, members, NULL, 0, err);
 }
 
 static int check_kind(const pt_json_t *v, const pt_param_t *p, pt_error_t *err)
@@ -213,19 +245,32 @@ int pt_violations_report(const pt_violations_t *vs, pt_error_t *err)
     return PT_ERR;
 }
 
-static void fail(checker_t *c, const pt_json_t *v, const char *path, const char *constraint)
-{
-    pt_violation_add(&c->vs, v, path, constraint);
-}
+/* A member's path ("tableName", "expected.x.member.value"), built only
+ * when a violation is reported: most members of most requests are valid,
+ * and building every path cost an allocation and copies per schema member
+ * and per list or map element (docs/performance.md). A path is a chain of
+ * segments up to the top (parent NULL, empty text). */
+typedef struct lazy_path {
+    struct lazy_path *parent;
+    const char *name;         /* struct member: schema name (first letter lower-cased on output) */
+    const char *map_key;      /* map element: "<key>.member" */
+    uint32_t list_index;      /* list element (1-based): "<index>.member"; 0: not a list element */
+    const char *full;         /* the built path, once built */
+} lazy_path_t;
 
-static const char *child_path(checker_t *c, const char *parent, const char *name)
+static const char *path_of(checker_t *c, lazy_path_t *lp);
+
+static const char *build_path(checker_t *c, lazy_path_t *lp)
 {
-    /* DynamoDB reports member paths with a lower-case first letter */
+    if (!lp->parent) return "";
+    const char *parent = path_of(c, lp->parent);
+    if (lp->list_index) return pt_arena_sprintf(c->vs.arena, "%s.%u.member", parent, lp->list_index);
+    if (lp->map_key) return pt_arena_sprintf(c->vs.arena, "%s.%s.member", parent, lp->map_key);
+    /* DynamoDB reports member paths with a lower-case first letter. memcpy,
+     * not printf: same text as "%s.%c%s" (or "%c%s" at the top). */
+    const char *name = lp->name;
     char first = name[0] >= 'A' && name[0] <= 'Z' ? (char)(name[0] - 'A' + 'a') : name[0];
-    /* memcpy, not printf: this runs for every member of every request,
-     * present or not, and printf made up a fifth of a GetItem's
-     * instructions (docs/performance.md). Same text as "%s.%c%s". */
-    size_t plen = parent ? strlen(parent) : 0, nlen = strlen(name);
+    size_t plen = strlen(parent), nlen = strlen(name);
     char *out = pt_arena_alloc(c->vs.arena, plen + 1 + nlen + 1), *p = out;
     if (plen) {
         memcpy(p, parent, plen);
@@ -239,6 +284,19 @@ static const char *child_path(checker_t *c, const char *parent, const char *name
     }
     *p = '\0';
     return out;
+}
+
+/* Paths are built at most once; `lp` is mutable only for that cache. */
+static const char *path_of(checker_t *c, lazy_path_t *lp)
+{
+    if (!lp->full) lp->full = build_path(c, lp);
+    return lp->full;
+}
+
+static void fail(checker_t *c, const pt_json_t *v, lazy_path_t *lp, const char *constraint)
+{
+    if (c->vs.n >= PT_MAX_VIOLATIONS) return;
+    pt_violation_add(&c->vs, v, path_of(c, lp), constraint);
 }
 
 bool pt_name_chars_ok(const char *s, uint32_t len)
@@ -275,17 +333,19 @@ static double json_num(const pt_json_t *v)
     return d;
 }
 
-static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, const char *path);
+static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, lazy_path_t *path);
 
-static void check_struct(checker_t *c, const pt_json_t *obj, const pt_param_t *members, const char *parent)
+static void check_struct_cached(checker_t *c, const pt_json_t *obj, const pt_param_t *members, lazy_path_t *parent,
+                                const pt_json_t *const *vals, size_t nvals)
 {
-    for (const pt_param_t *m = members; m->name; m++) {
-        const pt_json_t *v = obj ? pt_json_get(obj, m->name) : NULL;
-        check_value(c, v, m, child_path(c, parent, m->name));
+    size_t i = 0;
+    for (const pt_param_t *m = members; m->name; m++, i++) {
+        lazy_path_t lp = {.parent = parent, .name = m->name};
+        check_value(c, member_value(obj, m, i, vals, nvals), m, &lp);
     }
 }
 
-static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, const char *path)
+static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, lazy_path_t *path)
 {
     if (v && v->type == PT_JSON_NULL) v = NULL;
     if (!v) {
@@ -334,19 +394,21 @@ static void check_value(checker_t *c, const pt_json_t *v, const pt_param_t *p, c
     switch (p->type) {
     case PT_P_LIST:
         if (p->elem && v->type == PT_JSON_ARRAY)
-            for (uint32_t i = 0; i < v->len; i++)
-                check_value(c, &v->u.elems[i], p->elem,
-                            pt_arena_sprintf(c->vs.arena, "%s.%u.member", path, i + 1));
+            for (uint32_t i = 0; i < v->len; i++) {
+                lazy_path_t lp = {.parent = path, .list_index = i + 1};
+                check_value(c, &v->u.elems[i], p->elem, &lp);
+            }
         break;
     case PT_P_MAP:
         if (p->elem && v->type == PT_JSON_OBJECT)
-            for (uint32_t i = 0; i < v->len; i++)
-                check_value(c, &v->u.members[i].value, p->elem,
-                            pt_arena_sprintf(c->vs.arena, "%s.%s.member", path, v->u.members[i].key));
+            for (uint32_t i = 0; i < v->len; i++) {
+                lazy_path_t lp = {.parent = path, .map_key = v->u.members[i].key};
+                check_value(c, &v->u.members[i].value, p->elem, &lp);
+            }
         break;
     case PT_P_VSTRUCT:
     case PT_P_FSTRUCT:
-        if (v->type == PT_JSON_OBJECT) check_struct(c, v, p->members, path);
+        if (v->type == PT_JSON_OBJECT) check_struct_cached(c, v, p->members, path, NULL, 0);
         break;
     default:
         break;
@@ -357,10 +419,14 @@ int pt_params_check(pt_arena_t *arena, const pt_json_t *req, const pt_param_t *s
 {
     if (req->type != PT_JSON_OBJECT)
         return pt_error_set(err, PT_E_SERIALIZATION, "Start of list found where not expected");
-    if (check_members(req, schema, err)) return PT_ERR;
+    const pt_json_t *vals[MAX_CACHED_MEMBERS];
+    size_t nvals = member_values(req, schema, vals);
+    if (check_members_cached(req, schema, vals, nvals, err)) return PT_ERR;
 
-    for (const pt_param_t *p = schema; p->name; p++) {
-        const pt_json_t *v = pt_param(req, p->name);
+    size_t i = 0;
+    for (const pt_param_t *p = schema; p->name; p++, i++) {
+        if (!(p->flags & (PT_P_REQUIRED | PT_P_TABLE_NAME))) continue;
+        const pt_json_t *v = member_value(req, p, i, vals, nvals);
         if (p->flags & PT_P_REQUIRED && !v)
             return pt_error_set(err, PT_E_VALIDATION,
                                 "The parameter '%s' is required but was not present in the request", p->name);
@@ -374,7 +440,8 @@ int pt_params_check(pt_arena_t *arena, const pt_json_t *req, const pt_param_t *s
     }
 
     checker_t c = {.vs = {.arena = arena}, .err = err};
-    check_struct(&c, req, schema, "");
+    lazy_path_t top = {.parent = NULL};
+    check_struct_cached(&c, req, schema, &top, vals, nvals);
     return pt_violations_report(&c.vs, err);
 }
 

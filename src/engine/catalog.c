@@ -344,13 +344,26 @@ static void stats_key(pt_buf_t *b, uint32_t id)
     pt_buf_put_u32be(b, id);
 }
 
-int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int64_t *bytes, pt_error_t *err)
+/* The statistics key (as stats_key) in caller memory: the statistics are
+ * read and written on every item write, where a heap buffer per key showed
+ * up in profiles. */
+#define STATS_KEY_LEN 9
+static pt_slice_t stats_key_fixed(uint8_t out[STATS_KEY_LEN], uint32_t id)
 {
-    pt_buf_t k = PT_BUF_INIT;
-    stats_key(&k, t->id);
+    memset(out, 0, 4);               /* table id 0: the catalog */
+    out[4] = 'S';
+    out[5] = (uint8_t)(id >> 24);
+    out[6] = (uint8_t)(id >> 16);
+    out[7] = (uint8_t)(id >> 8);
+    out[8] = (uint8_t)id;
+    return pt_slice(out, STATS_KEY_LEN);
+}
+
+static int get_stats(pt_txn_t *txn, const pt_table_t *t, pt_slice_t key, int64_t *items, int64_t *bytes,
+                     pt_error_t *err)
+{
     pt_slice_t v;
-    int rc = pt_get(txn, pt_slice(k.data, k.len), &v, err);
-    pt_buf_free(&k);
+    int rc = pt_get(txn, key, &v, err);
     *items = *bytes = 0;
     if (rc == PT_NOTFOUND) return PT_OK;
     if (rc) return rc;
@@ -360,19 +373,23 @@ int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int
     return PT_OK;
 }
 
+int pt_catalog_get_stats(pt_txn_t *txn, const pt_table_t *t, int64_t *items, int64_t *bytes, pt_error_t *err)
+{
+    uint8_t k[STATS_KEY_LEN];
+    return get_stats(txn, t, stats_key_fixed(k, t->id), items, bytes, err);
+}
+
 int pt_catalog_add_stats(pt_txn_t *txn, const pt_table_t *t, int64_t items, int64_t bytes, pt_error_t *err)
 {
+    uint8_t k[STATS_KEY_LEN];
+    pt_slice_t key = stats_key_fixed(k, t->id);
     int64_t cur_items, cur_bytes;
-    int rc = pt_catalog_get_stats(txn, t, &cur_items, &cur_bytes, err);
+    int rc = get_stats(txn, t, key, &cur_items, &cur_bytes, err);
     if (rc) return rc;
     uint8_t v[16];
     put_i64be(v, cur_items + items);
     put_i64be(v + 8, cur_bytes + bytes);
-    pt_buf_t k = PT_BUF_INIT;
-    stats_key(&k, t->id);
-    rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v, sizeof v), err);
-    pt_buf_free(&k);
-    return rc;
+    return pt_put(txn, key, pt_slice(v, sizeof v), err);
 }
 
 static void index_stats_key(pt_buf_t *b, uint32_t id, uint8_t index_id)

@@ -11,6 +11,7 @@
 #ifndef PT_ITEM_STORE_H
 #define PT_ITEM_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/av.h"
@@ -30,6 +31,18 @@ pt_slice_t pt_item_key(pt_arena_t *arena, const pt_table_t *t, const pt_av_t *ha
  * is copied into `arena`, independent of the transaction), PT_NOTFOUND, or
  * PT_ERR. */
 int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_item_t *out, pt_error_t *err);
+
+/* pt_item_read without decoding: only out->size is set (out->item is empty,
+ * zero attributes). For a write whose old item matters only by its size
+ * (statistics, capacity): see pt_item_write_needs_old. PT_OK, PT_NOTFOUND
+ * or PT_ERR. */
+int pt_item_read_size(pt_txn_t *txn, pt_slice_t key, pt_stored_item_t *out, pt_error_t *err);
+
+/* Whether pt_item_write needs the attributes of the old item for table `t`
+ * (to remove its secondary-index and TTL-index entries), or only its size,
+ * which pt_item_read_size gives for less. Writer thread (reads t->indexes
+ * and t->ttl_attr without the meta lock). */
+bool pt_item_write_needs_old(const pt_table_t *t);
 
 /* Writes `new_item` (NULL: deletes) under `key`. `old` is the item currently
  * stored (from pt_item_read in the same transaction) or NULL if none. Keeps
@@ -59,5 +72,30 @@ struct pt_index_units;
  * ReturnConsumedCapacity. */
 int pt_item_write_units(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                         const pt_stored_item_t *new_item, struct pt_index_units *index_units, pt_error_t *err);
+
+/* ItemCount / TableSizeBytes changes of several writes to one table, kept
+ * in memory and written with one read-modify-write of the table's
+ * statistics record (pt_item_stats_flush) instead of one per write: that
+ * record update costs about as much as writing the item itself.
+ *
+ * Exactness: the deltas must be flushed in the same transaction as the
+ * writes they describe, before it commits; if that transaction aborts,
+ * the deltas are simply dropped with it. A caller that fails between the
+ * writes and the flush must therefore abort the transaction (every write
+ * job does: a job returning PT_ERR has its nested transaction aborted). */
+typedef struct pt_item_stats {
+    int64_t items;
+    int64_t bytes;
+} pt_item_stats_t;
+
+/* pt_item_write_units that adds the write's statistics change to *stats
+ * instead of writing it (stats NULL: written now, as pt_item_write_units). */
+int pt_item_write_deferred(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
+                           const pt_stored_item_t *new_item, struct pt_index_units *index_units,
+                           pt_item_stats_t *stats, pt_error_t *err);
+
+/* Writes the accumulated *stats of table `t` (nothing when they are zero)
+ * and zeroes them. */
+int pt_item_stats_flush(pt_txn_t *txn, const pt_table_t *t, pt_item_stats_t *stats, pt_error_t *err);
 
 #endif

@@ -196,6 +196,17 @@ void pt_key_table_prefix(uint32_t table_id, uint8_t index_id, pt_buf_t *out)
     pt_buf_put_u8(out, index_id);
 }
 
+static size_t value_max_len(const pt_av_t *v)
+{
+    /* S/B: every byte may be escaped, plus the terminator; N: fixed bound. */
+    return v->type == PT_AV_N ? PT_DEC_MAX_KEY : 2 * (size_t)v->len + 2;
+}
+
+size_t pt_key_max_encoded_len(const pt_av_t *partition_key, const pt_av_t *sort_key)
+{
+    return PT_KEY_PREFIX_LEN + value_max_len(partition_key) + (sort_key ? value_max_len(sort_key) : 0);
+}
+
 void pt_key_encode(uint32_t table_id, uint8_t index_id, const pt_av_t *partition_key,
                    const pt_av_t *sort_key, pt_buf_t *out)
 {

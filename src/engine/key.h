@@ -46,6 +46,11 @@ size_t pt_key_decode_value(pt_arena_t *arena, int type, const uint8_t *in, size_
 /* Full item key: prefix + partition key + optional sort key (sort_key may be NULL). */
 void pt_key_encode(uint32_t table_id, uint8_t index_id, const pt_av_t *partition_key,
                    const pt_av_t *sort_key, pt_buf_t *out);
+/* An upper bound of the length pt_key_encode appends for these values (sort_key may
+ * be NULL). pt_key_encode never asks its buffer for more room than this in all, so
+ * a pt_buf_t over caller memory of this capacity (len 0) is never reallocated:
+ * pt_item_key encodes straight into arena memory that way. */
+size_t pt_key_max_encoded_len(const pt_av_t *partition_key, const pt_av_t *sort_key);
 /* Prefix of every key of a table / of a table's index: table_id | index_id. */
 void pt_key_table_prefix(uint32_t table_id, uint8_t index_id, pt_buf_t *out);
 

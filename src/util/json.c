@@ -644,10 +644,20 @@ fail:
 const pt_json_t *pt_json_get(const pt_json_t *obj, const char *key)
 {
     if (!obj || obj->type != PT_JSON_OBJECT || !key) return NULL;
-    size_t klen = strlen(key);
+    /* Every request looks up dozens of parameter names, most of them
+     * absent: the first byte rejects nearly every member, and strlen runs
+     * only once some member's first byte matches (a key of length 0, which
+     * trees built by hand may leave NULL, is never dereferenced). */
+    size_t klen = 0;
+    bool have_len = false;
     /* Backwards, so the last duplicate wins (Jackson's behaviour). */
     for (uint32_t i = obj->len; i-- > 0;) {
         const pt_json_member_t *m = &obj->u.members[i];
+        if (m->key_len && m->key[0] != key[0]) continue;
+        if (!have_len) {
+            klen = strlen(key);
+            have_len = true;
+        }
         if (m->key_len == klen && memcmp(m->key, key, klen) == 0) return &m->value;
     }
     return NULL;
