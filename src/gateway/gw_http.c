@@ -7,6 +7,14 @@
  * sending garbage) frees it at once. A call takes the most recently used
  * idle connection to the same host:port, or connects.
  *
+ * Per exchange on a pooled connection the cost is one write (head and body
+ * together) and usually one read: a connection reads from connect to close
+ * with one read callback that looks at conn->call (NULL: idle) instead of
+ * being stopped and restarted with another callback at every hand-over;
+ * each stop/start pair made libuv re-register the socket with epoll (an
+ * EPOLL_CTL_ADD failing with EEXIST, then a MOD). Reading stops only for
+ * backpressure (stream mode, below).
+ *
  * Lifetimes: a call owns a timer (its deadline); the call's memory is freed
  * from the timer's close callback, so gw_http_call_free may be called from
  * inside done(). A connection is freed from its own close callback; while a
@@ -15,11 +23,17 @@
  * stopping loop alive; their sockets are reclaimed at process exit.
  *
  * Stream mode (gw_http_call_stream): the parser callbacks hand the head and
- * each body piece to the caller as they are parsed; when the caller asks
+ * each body piece to the caller as they are parsed, except for a response
+ * whose Content-Length is at most GW_HTTP_STREAM_BUFFER: that one is
+ * collected like in gw_http_call_start and handed over whole in done()
+ * (no head(), no body()), so the caller can answer it with one write
+ * instead of a head write followed by body writes. Memory stays bounded by
+ * that limit; bigger, chunked and close-delimited bodies stream. When the caller asks
  * to pause, reading stops after the current read (at most one read buffer,
  * 16 KiB, more is delivered) and the timer stops with it, so a slow client
  * is never mistaken for a slow upstream. The request body is written from
- * the caller's buffer (two-buffer uv_write) instead of being copied.
+ * the caller's buffer (head and body in one uv_try_write, the rest, if
+ * any, through uv_write) instead of being copied.
  *
  * Upload mode (gw_http_call_upload): the request body comes from the
  * caller piece by piece. Each piece goes to the socket at once (uv_try_write)
@@ -65,9 +79,7 @@ struct gw_http_call {
     int status;
     pt_buf_t hdrs;
     pt_buf_t body;
-    pt_buf_t field;
-    pt_buf_t value;
-    bool in_value;
+    int hdr_state;             /* 0: between headers, 1: in a name, 2: in a value */
     bool got_bytes;
     bool keep_alive;
     bool req_sent;             /* the request was written whole */
@@ -77,6 +89,11 @@ struct gw_http_call {
     const char *body_ref;      /* the caller's request body, sent in place */
     size_t body_ref_len;
     bool head_sent;            /* ops->head was called */
+    bool head_seen;            /* stream mode: the response head arrived */
+    bool buffered;             /* stream mode: small body, collected whole */
+    bool failed;               /* ended by the gateway (502/504), not the upstream */
+    size_t hdr_start;          /* hdrs offset of the header line being parsed */
+    size_t hdr_name_len;       /* its name's length */
     bool complete;             /* the body arrived whole */
     bool paused;               /* ops->body asked to wait */
     /* upload mode (gw_http_call_upload) */
@@ -97,6 +114,7 @@ struct upconn {
     http_parser parser;
     bool closing;
     bool reused;
+    bool reading;              /* uv_read_start is in effect */
     char readbuf[16384];
 };
 
@@ -141,38 +159,73 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 /* ---------------------------------------------------------- response parsing */
 
+/* Header names compared by length first: most names are rejected without
+ * a single character compare. */
+typedef struct hname {
+    const char *name;
+    size_t len;
+} hname_t;
+#define HNAME(s) {s, sizeof s - 1}
+#define PUT_LIT(b, lit) pt_buf_append((b), lit, sizeof lit - 1)
+
+static void put_str(pt_buf_t *b, const char *s) { pt_buf_append(b, s, strlen(s)); }
+
+static bool name_in(const char *name, size_t len, const hname_t *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i].len == len && !strncasecmp(list[i].name, name, len)) return true;
+    return false;
+}
+
+/* Response headers the gateway does not pass on: hop-by-hop ones, the
+ * framing (the client connection has its own), and the ones it sets. */
+static const hname_t resp_skip[] = {
+    HNAME("connection"), HNAME("keep-alive"), HNAME("proxy-connection"), HNAME("transfer-encoding"),
+    HNAME("te"), HNAME("trailer"), HNAME("upgrade"), HNAME("content-length"), HNAME("date"),
+    HNAME("x-request-id"),
+};
+
+/* Header lines are parsed straight into c->hdrs ("Name: value\r\n"); a
+ * line the gateway drops is cut off again here, once it is complete (the
+ * parser may hand a name or value over in several pieces). */
 static void flush_header(gw_http_call_t *c)
 {
-    if (!c->field.len) return;
-    pt_buf_putc(&c->field, 0);
-    pt_buf_putc(&c->value, 0);
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                      "te", "trailer", "upgrade", "content-length", "date", "x-request-id"};
-    bool skip = false;
-    for (size_t i = 0; i < sizeof hop / sizeof *hop; i++)
-        if (!strcasecmp(c->field.data, hop[i])) skip = true;
-    if (!skip && !strpbrk(c->value.data, "\r\n"))
-        pt_buf_printf(&c->hdrs, "%s: %s\r\n", c->field.data, c->value.data);
-    pt_buf_clear(&c->field);
-    pt_buf_clear(&c->value);
+    if (c->hdr_state == 0) return;
+    if (c->hdr_state == 1) PUT_LIT(&c->hdrs, ": ");
+    c->hdr_state = 0;
+    const char *name = c->hdrs.data + c->hdr_start;
+    const char *value = name + c->hdr_name_len + 2;
+    size_t vlen = c->hdrs.len - c->hdr_start - c->hdr_name_len - 2;
+    if (name_in(name, c->hdr_name_len, resp_skip, sizeof resp_skip / sizeof *resp_skip) ||
+        memchr(value, '\r', vlen) || memchr(value, '\n', vlen)) {
+        c->hdrs.len = c->hdr_start;
+        return;
+    }
+    PUT_LIT(&c->hdrs, "\r\n");
 }
 
 static int p_header_field(http_parser *p, const char *at, size_t n)
 {
     gw_http_call_t *c = ((upconn_t *)p->data)->call;
-    if (c->in_value) {
-        flush_header(c);
-        c->in_value = false;
+    if (c->hdr_state == 2) flush_header(c);
+    if (c->hdr_state == 0) {
+        c->hdr_state = 1;
+        c->hdr_start = c->hdrs.len;
+        c->hdr_name_len = 0;
     }
-    pt_buf_append(&c->field, at, n);
+    pt_buf_append(&c->hdrs, at, n);
+    c->hdr_name_len += n;
     return 0;
 }
 
 static int p_header_value(http_parser *p, const char *at, size_t n)
 {
     gw_http_call_t *c = ((upconn_t *)p->data)->call;
-    c->in_value = true;
-    pt_buf_append(&c->value, at, n);
+    if (c->hdr_state == 1) {
+        PUT_LIT(&c->hdrs, ": ");
+        c->hdr_state = 2;
+    }
+    pt_buf_append(&c->hdrs, at, n);
     return 0;
 }
 
@@ -181,7 +234,6 @@ static int p_headers_complete(http_parser *p)
     upconn_t *u = p->data;
     gw_http_call_t *c = u->call;
     flush_header(c);
-    c->in_value = false;
     c->status = (int)p->status_code;
     if (c->ops) {
         long long cl = (p->flags & F_CHUNKED) || p->content_length == ULLONG_MAX
@@ -189,8 +241,13 @@ static int p_headers_complete(http_parser *p)
                            : (long long)p->content_length;
         int st = c->status;
         if (c->head || st == 204 || st == 304 || st < 200) cl = 0;
-        c->head_sent = true;
-        c->ops->head(c, c->userdata, st, c->hdrs.data ? c->hdrs.data : "", c->hdrs.len, cl);
+        c->head_seen = true;
+        if (cl >= 0 && cl <= (long long)GW_HTTP_STREAM_BUFFER) {
+            c->buffered = true; /* handed over whole in done() */
+        } else {
+            c->head_sent = true;
+            c->ops->head(c, c->userdata, st, c->hdrs.data ? c->hdrs.data : "", c->hdrs.len, cl);
+        }
     } else if (p->content_length != ULLONG_MAX && p->content_length > GW_HTTP_MAX_BODY) {
         return -1;
     }
@@ -200,7 +257,7 @@ static int p_headers_complete(http_parser *p)
 static int p_body(http_parser *p, const char *at, size_t n)
 {
     gw_http_call_t *c = ((upconn_t *)p->data)->call;
-    if (c->ops) {
+    if (c->ops && !c->buffered) {
         int r = c->ops->body(c, c->userdata, at, n);
         if (r < 0) return -1;
         if (r > 0) c->paused = true; /* the rest of this read is still delivered */
@@ -228,11 +285,15 @@ static const http_parser_settings settings = {
     .on_message_complete = p_message_complete,
 };
 
-/* Idle connection: any event means it is no longer usable. */
-static void on_idle_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Reading runs from connect to close (see the file comment). */
+static int conn_read(upconn_t *u)
 {
-    if (nread == 0) return;
-    conn_close(s->data);
+    if (u->reading) return 0;
+    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read)) return -1;
+    u->reading = true;
+    return 0;
 }
 
 static void release_conn(gw_http_call_t *c, bool reusable)
@@ -241,18 +302,11 @@ static void release_conn(gw_http_call_t *c, bool reusable)
     if (!u) return;
     c->conn = NULL;
     u->call = NULL;
-    if (!reusable || u->closing || idle_count >= POOL_MAX_IDLE) {
-        u->call = NULL;
+    if (!reusable || u->closing || idle_count >= POOL_MAX_IDLE || conn_read(u)) {
         if (!u->closing) {
             u->closing = true;
             uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
         }
-        return;
-    }
-    uv_read_stop((uv_stream_t *)&u->tcp);
-    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_idle_read)) {
-        u->closing = true;
-        uv_close((uv_handle_t *)&u->tcp, on_conn_closed);
         return;
     }
     /* An idle pooled connection must not keep the loop alive at shutdown
@@ -284,15 +338,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     upconn_t *u = s->data;
     gw_http_call_t *c = u->call;
-    if (!c || c->finished) return;
     if (nread == 0) return;
+    if (!c) { /* idle: the upstream closed it, or sent what nobody asked for */
+        conn_close(u);
+        return;
+    }
+    if (c->finished) return;
     if (nread < 0) {
         if (nread == UV_EOF) {
             /* EOF ends a body delimited by the connection's close. */
             http_parser_execute(&u->parser, &settings, NULL, 0);
             if (HTTP_PARSER_ERRNO(&u->parser) == HPE_PAUSED) {
                 c->keep_alive = false;
-                call_finish(c, c->status);
+                call_finish(c, 0);
                 return;
             }
         }
@@ -304,7 +362,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     http_parser_execute(&u->parser, &settings, buf->base, (size_t)nread);
     enum http_errno e = HTTP_PARSER_ERRNO(&u->parser);
     if (e == HPE_PAUSED) {
-        call_finish(c, c->status);
+        call_finish(c, 0);
     } else if (e != HPE_OK) {
         c->keep_alive = false;
         call_finish(c, 502);
@@ -313,8 +371,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
          * window then pushes back on the upstream; the client's own write
          * timeout bounds the wait. */
         uv_read_stop(s);
+        u->reading = false;
         uv_timer_stop(&c->timer);
-    } else if (c->head_sent) {
+    } else if (c->head_seen) {
         uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0); /* inactivity */
     }
 }
@@ -339,15 +398,12 @@ static void send_request(gw_http_call_t *c)
     u->parser.data = u;
     pt_buf_clear(&c->hdrs);
     pt_buf_clear(&c->body);
-    pt_buf_clear(&c->field);
-    pt_buf_clear(&c->value);
-    c->in_value = false;
+    c->hdr_state = 0;
     c->got_bytes = false;
     c->req_sent = false;
-    uv_read_stop((uv_stream_t *)&u->tcp);
     if (c->ready) { /* upload: the head now, the body from the caller */
         uv_buf_t h = uv_buf_init(c->req.data, (unsigned)c->req.len);
-        if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) || up_write(c, &h, 1)) {
+        if (conn_read(u) || up_write(c, &h, 1)) {
             call_finish(c, 502);
             return;
         }
@@ -355,11 +411,33 @@ static void send_request(gw_http_call_t *c)
         c->ready(c, c->userdata); /* last: it may free the call */
         return;
     }
+    if (conn_read(u)) {
+        if (!retry(c)) call_finish(c, 502);
+        return;
+    }
+    /* Head and body in one write, straight from their buffers; only what
+     * the socket does not take at once goes through uv_write (the buffers
+     * stay valid until done()). */
     uv_buf_t b[2] = {uv_buf_init(c->req.data, (unsigned)c->req.len),
                      uv_buf_init((char *)c->body_ref, (unsigned)c->body_ref_len)};
+    unsigned nb = c->body_ref_len ? 2 : 1;
+    int n = uv_try_write((uv_stream_t *)&u->tcp, b, nb);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) { /* a pooled connection the upstream closed meanwhile */
+        if (!retry(c)) call_finish(c, 502);
+        return;
+    }
+    size_t skip = (size_t)n;
+    unsigned first = 0;
+    while (first < nb && skip >= b[first].len) skip -= b[first++].len;
+    if (first == nb) {
+        c->req_sent = true;
+        return;
+    }
+    b[first].base += skip;
+    b[first].len -= skip;
     u->write_req.data = u;
-    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) ||
-        uv_write(&u->write_req, (uv_stream_t *)&u->tcp, b, c->body_ref_len ? 2 : 1, on_write)) {
+    if (uv_write(&u->write_req, (uv_stream_t *)&u->tcp, b + first, nb - first, on_write)) {
         if (!retry(c)) call_finish(c, 502);
     }
 }
@@ -444,13 +522,19 @@ static void on_timeout(uv_timer_t *t)
     call_finish(c, 504);
 }
 
-static void call_finish(gw_http_call_t *c, int status)
+/* Ends the call: `fail` is 0 when the upstream's response ended it (its
+ * status, even a 502 or 504 of its own, is the result), else the status
+ * the gateway answers for it (502, 504). */
+static void call_finish(gw_http_call_t *c, int fail)
 {
     if (c->finished) return;
     c->finished = true;
     uv_timer_stop(&c->timer);
-    bool ok = status != 502 && status != 504 && c->status >= 100;
-    if (!ok && !c->head_sent) c->status = status;
+    bool ok = !fail && c->status >= 100;
+    if (!ok && !c->head_sent) {
+        c->status = fail ? fail : 502;
+        c->failed = true;
+    }
     /* Pooled again only after a whole exchange: a request still being
      * written, or a streamed body cut short, leaves the connection unusable. */
     release_conn(c, ok && c->keep_alive && c->req_sent && (!c->ops || c->complete));
@@ -488,9 +572,20 @@ static int parse_url(gw_http_call_t *c, const char *url, const char **path)
         if (pe != end || p == 0 || p > 65535) return PT_ERR;
         c->port = (unsigned)p;
     }
-    snprintf(c->hostport, sizeof c->hostport, "%.*s", (int)(end - h), h);
+    size_t hpl = (size_t)(end - h); /* a long run of port zeros is cut, as before */
+    if (hpl >= sizeof c->hostport) hpl = sizeof c->hostport - 1;
+    memcpy(c->hostport, h, hpl);
+    c->hostport[hpl] = 0;
     return PT_OK;
 }
+
+/* Request headers not passed on: hop-by-hop ones, the framing (this
+ * request has its own) and the ones the gateway sets. */
+static const hname_t req_skip[] = {
+    HNAME("host"), HNAME("connection"), HNAME("keep-alive"), HNAME("proxy-connection"),
+    HNAME("transfer-encoding"), HNAME("te"), HNAME("trailer"), HNAME("upgrade"),
+    HNAME("content-length"), HNAME("expect"), HNAME("x-forwarded-for"), HNAME("x-request-id"),
+};
 
 static int call_begin(uv_loop_t *loop, const char *url, const pt_http_request_t *req,
                       const char *request_id, uint64_t timeout_ms, const gw_http_stream_ops_t *ops,
@@ -511,34 +606,50 @@ static int call_begin(uv_loop_t *loop, const char *url, const pt_http_request_t 
     c->head = !strcmp(req->method, "HEAD");
     c->ops = ops;
     c->timeout_ms = timeout_ms;
-    pt_buf_printf(&c->req, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, path, c->hostport);
-    static const char *const skip[] = {"host", "connection", "keep-alive", "proxy-connection",
-                                       "transfer-encoding", "te", "trailer", "upgrade",
-                                       "content-length", "expect", "x-forwarded-for", "x-request-id"};
-    const char *xff = NULL;
+    /* The head is built by appending (no printf on this path): one
+     * reservation for the usual case, header lines copied as they are. */
+    size_t est = 160 + strlen(path) + strlen(c->hostport) + strlen(req->peer_ip);
+    for (size_t i = 0; i < req->nheaders; i++)
+        est += req->headers[i].name_len + req->headers[i].value_len + 4;
+    pt_buf_reserve(&c->req, est);
+    put_str(&c->req, req->method);
+    pt_buf_putc(&c->req, ' ');
+    put_str(&c->req, path);
+    PUT_LIT(&c->req, " HTTP/1.1\r\nHost: ");
+    put_str(&c->req, c->hostport);
+    PUT_LIT(&c->req, "\r\n");
+    const pt_http_header_t *xff = NULL;
     for (size_t i = 0; i < req->nheaders; i++) {
-        bool drop = false;
-        for (size_t k = 0; k < sizeof skip / sizeof *skip; k++)
-            if (!strcasecmp(req->headers[i].name, skip[k])) drop = true;
-        if (!strcasecmp(req->headers[i].name, "x-forwarded-for")) xff = req->headers[i].value;
-        if (drop) continue;
-        pt_buf_printf(&c->req, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
+        const pt_http_header_t *h = &req->headers[i];
+        if (name_in(h->name, h->name_len, req_skip, sizeof req_skip / sizeof *req_skip)) {
+            if (h->name_len == 15 && !strcasecmp(h->name, "x-forwarded-for")) xff = h;
+            continue;
+        }
+        pt_buf_append(&c->req, h->name, h->name_len);
+        PUT_LIT(&c->req, ": ");
+        pt_buf_append(&c->req, h->value, h->value_len);
+        PUT_LIT(&c->req, "\r\n");
     }
-    if (xff)
-        pt_buf_printf(&c->req, "X-Forwarded-For: %s, %s\r\n", xff, req->peer_ip);
-    else
-        pt_buf_printf(&c->req, "X-Forwarded-For: %s\r\n", req->peer_ip);
+    PUT_LIT(&c->req, "X-Forwarded-For: ");
+    if (xff) {
+        pt_buf_append(&c->req, xff->value, xff->value_len);
+        PUT_LIT(&c->req, ", ");
+    }
+    put_str(&c->req, req->peer_ip);
+    PUT_LIT(&c->req, "\r\nX-Request-Id: ");
+    put_str(&c->req, request_id);
+    PUT_LIT(&c->req, "\r\n");
     if (ready) {
         c->ready = ready;
         c->up_chunked = upload_len < 0;
         if (c->up_chunked)
-            pt_buf_printf(&c->req, "X-Request-Id: %s\r\nTransfer-Encoding: chunked\r\n\r\n", request_id);
+            PUT_LIT(&c->req, "Transfer-Encoding: chunked\r\n\r\n");
         else
-            pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %lld\r\n\r\n", request_id,
-                          upload_len);
+            pt_buf_printf(&c->req, "Content-Length: %lld\r\n\r\n", upload_len);
+    } else if (req->body_len == 0) {
+        PUT_LIT(&c->req, "Content-Length: 0\r\n\r\n");
     } else {
-        pt_buf_printf(&c->req, "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", request_id,
-                      req->body_len);
+        pt_buf_printf(&c->req, "Content-Length: %zu\r\n\r\n", req->body_len);
     }
     if (ready) {
         /* the caller sends the body */
@@ -737,8 +848,7 @@ void gw_http_call_resume(gw_http_call_t *c)
 {
     if (!c || c->finished || !c->paused || !c->conn) return;
     c->paused = false;
-    upconn_t *u = c->conn;
-    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read)) {
+    if (conn_read(c->conn)) {
         c->keep_alive = false;
         call_finish(c, 502);
         return;
@@ -747,6 +857,8 @@ void gw_http_call_resume(gw_http_call_t *c)
 }
 
 int gw_http_call_complete(const gw_http_call_t *c) { return c->head_sent && c->complete; }
+
+int gw_http_call_failed(const gw_http_call_t *c) { return c->failed; }
 
 void gw_http_call_result(const gw_http_call_t *c, int *status, const char **headers,
                          size_t *headers_len, const char **body, size_t *body_len)
@@ -764,8 +876,6 @@ static void on_timer_closed(uv_handle_t *h)
     pt_buf_free(&c->req);
     pt_buf_free(&c->hdrs);
     pt_buf_free(&c->body);
-    pt_buf_free(&c->field);
-    pt_buf_free(&c->value);
     free(c);
 }
 

@@ -5,14 +5,20 @@
  * Results: the upstream's status, headers (hop-by-hop ones removed) and
  * body; or status 504 when the deadline passed and 502 when the upstream
  * could not be reached or answered something that is not HTTP/1.x (or a
- * body over GW_HTTP_MAX_BODY). A pooled connection the upstream closed
- * meanwhile is retried once on a fresh one.
+ * body over GW_HTTP_MAX_BODY); gw_http_call_failed tells those from a 502
+ * or 504 the upstream answered itself. A pooled connection the upstream
+ * closed meanwhile is retried once on a fresh one.
  *
  * Two modes. gw_http_call_start buffers the response (up to
  * GW_HTTP_MAX_BODY; used for JWKS and custom-authorizer calls).
  * gw_http_call_stream hands the response over as it arrives: head() once,
  * then body() per piece, with backpressure (body() returning 1 stops
  * reading from the upstream until gw_http_call_resume), and no size limit.
+ * Except a small one: a response whose body length is known and at most
+ * GW_HTTP_STREAM_BUFFER (a response to HEAD, 204, 304 included) is
+ * collected and handed over whole in done(), as gw_http_call_start does,
+ * without head() or body(), so that the caller can answer it with one
+ * write (and a failure half-way through it is still a clean 502/504).
  * In stream mode the deadline covers connect + the response head; after
  * the head it becomes an inactivity timeout (no byte from the upstream for
  * timeout_ms while not paused). The request body is sent from the caller's
@@ -28,6 +34,8 @@
 #include "net/http_handler.h"
 
 #define GW_HTTP_MAX_BODY (10u * 1024u * 1024u)
+/* Stream mode: bodies up to this size are buffered (see above). */
+#define GW_HTTP_STREAM_BUFFER (16u * 1024u)
 
 typedef struct gw_http_call gw_http_call_t;
 typedef void (*gw_http_done_fn)(gw_http_call_t *call, void *userdata);
@@ -50,9 +58,10 @@ typedef struct gw_http_stream_ops {
 } gw_http_stream_ops_t;
 
 /* Like gw_http_call_start, streaming the response through `ops`. done()
- * still ends every call: gw_http_call_result's status is 502/504 when the
- * call failed before head(), and gw_http_call_complete says whether the
- * whole body arrived. */
+ * still ends every call. When head() was not called, the result is in
+ * gw_http_call_result (a buffered small response, or 502/504 when the call
+ * failed: gw_http_call_failed); after head(), gw_http_call_complete says
+ * whether the whole body arrived. */
 int gw_http_call_stream(uv_loop_t *loop, unsigned thread, const char *url,
                         const pt_http_request_t *req, const char *request_id, uint64_t timeout_ms,
                         const gw_http_stream_ops_t *ops, gw_http_done_fn done, void *userdata,
@@ -87,6 +96,9 @@ void gw_http_call_send_end(gw_http_call_t *c);
 void gw_http_call_resume(gw_http_call_t *c);
 /* Stream mode: head() was called and the body arrived whole. */
 int gw_http_call_complete(const gw_http_call_t *c);
+/* In and after done(): the call failed (no usable response: the result's
+ * status is the gateway's 502 or 504, not the upstream's). */
+int gw_http_call_failed(const gw_http_call_t *c);
 /* Valid in and after done() until free. `headers` are "Name: value\r\n" lines. */
 void gw_http_call_result(const gw_http_call_t *c, int *status, const char **headers,
                          size_t *headers_len, const char **body, size_t *body_len);

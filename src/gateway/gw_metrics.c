@@ -65,15 +65,25 @@ void gw_metrics_free(gw_metrics_t *m)
     free(m);
 }
 
+/* Appends name="value" (escaped as the exposition format wants). Runs for
+ * every request: plain appends of the runs between escapes, no printf. */
 static void label(pt_buf_t *b, const char *name, const char *value)
 {
-    if (b->len) pt_buf_putc(b, ',');
-    pt_buf_printf(b, "%s=\"", name);
-    for (const char *p = value ? value : ""; *p; p++) {
-        if (*p == '\\') pt_buf_puts(b, "\\\\");
-        else if (*p == '"') pt_buf_puts(b, "\\\"");
-        else if (*p == '\n') pt_buf_puts(b, "\\n");
-        else pt_buf_putc(b, *p);
+    const char *v = value ? value : "";
+    size_t nl = strlen(name), vl = strlen(v);
+    pt_buf_reserve(b, nl + vl + 4);
+    if (b->len) b->data[b->len++] = ',';
+    memcpy(b->data + b->len, name, nl);
+    b->len += nl;
+    b->data[b->len++] = '=';
+    b->data[b->len++] = '"';
+    const char *run = v;
+    for (const char *p = v;; p++) {
+        if (*p && *p != '\\' && *p != '"' && *p != '\n') continue;
+        pt_buf_append(b, run, (size_t)(p - run));
+        if (!*p) break;
+        pt_buf_append(b, *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n", 2);
+        run = p + 1;
     }
     pt_buf_putc(b, '"');
 }

@@ -1381,10 +1381,11 @@ static void handler_prepare(pt_conn_t *c)
     pt_buf_putc(&c->url, 0);
     c->url.len--;
     snprintf(x->method, sizeof x->method, "%s", http_method_str(c->parser.method));
-    x->peer[0] = 0;
+    /* The peer cannot change during the connection: asked once (a
+     * getpeername() per request showed up in the gateway's profile). */
     struct sockaddr_storage ss;
     int sl = sizeof ss;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+    if (!x->peer[0] && uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET6)
             uv_ip6_name((struct sockaddr_in6 *)&ss, x->peer, sizeof x->peer);
         else
@@ -1422,6 +1423,42 @@ void *pt_http_exchange_data(const pt_http_exchange_t *x) { return x->data; }
 
 void pt_http_exchange_post(pt_http_exchange_t *x) { pt_worker_post_completion(x->conn->w, x->conn); }
 
+/* v in decimal into out (at least 20 bytes); returns the length. */
+static size_t fmt_u64(char *out, unsigned long long v)
+{
+    char tmp[20];
+    size_t n = 0, i = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) out[i++] = tmp[--n];
+    return i;
+}
+
+/* "HTTP/1.1 <status> <reason>\r\nDate: ...\r\n" into o, without printf
+ * (a handler's reply is on the gateway's hot path). */
+static void put_status_date(pt_conn_t *c, pt_buf_t *o, int status)
+{
+    char num[24];
+    pt_buf_reserve(o, 128);
+    pt_buf_append(o, "HTTP/1.1 ", 9);
+    pt_buf_append(o, num, fmt_u64(num, (unsigned long long)status));
+    pt_buf_putc(o, ' ');
+    pt_buf_puts(o, pt_http_reason(status));
+    pt_buf_append(o, "\r\nDate: ", 8);
+    pt_buf_puts(o, pt_http_date(c->w));
+    pt_buf_append(o, "\r\n", 2);
+}
+
+static void put_content_length(pt_buf_t *o, unsigned long long len)
+{
+    char num[24];
+    pt_buf_append(o, "Content-Length: ", 16);
+    pt_buf_append(o, num, fmt_u64(num, len));
+    pt_buf_append(o, "\r\n", 2);
+}
+
 void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r)
 {
     pt_conn_t *c = x->conn;
@@ -1436,9 +1473,9 @@ void pt_http_exchange_respond(pt_http_exchange_t *x, const pt_http_reply_t *r)
         bool no_body = status == 204 || status == 304;
         pt_buf_t *o = &c->hx_out;
         pt_buf_clear(o);
-        pt_buf_printf(o, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, pt_http_reason(status),
-                      pt_http_date(c->w));
-        if (!no_body) pt_buf_printf(o, "Content-Length: %zu\r\n", r->body_len);
+        pt_buf_reserve(o, 160 + r->headers_len + (no_body || c->head_only ? 0 : r->body_len));
+        put_status_date(c, o, status);
+        if (!no_body) put_content_length(o, r->body_len);
         if (r->headers_len) pt_buf_append(o, r->headers, r->headers_len);
         if (c->close_after || c->w->stopping)
             pt_buf_puts(o, "Connection: close\r\n");
@@ -1582,11 +1619,10 @@ void pt_http_exchange_begin(pt_http_exchange_t *x, int status, const char *heade
     if (c->closing) return; /* writes will say -1 */
     pt_buf_t *o = &c->hx_out;
     pt_buf_clear(o);
-    pt_buf_printf(o, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, pt_http_reason(status),
-                  pt_http_date(c->w));
+    put_status_date(c, o, status);
     if (!no_body) {
         if (content_length >= 0) {
-            pt_buf_printf(o, "Content-Length: %lld\r\n", content_length);
+            put_content_length(o, (unsigned long long)content_length);
         } else if (!c->http10) {
             if (!c->head_only) c->hx_chunked = true;
             pt_buf_puts(o, "Transfer-Encoding: chunked\r\n");
