@@ -9,7 +9,7 @@ DATA_DIR   ?= ./portico-data
 PYTHON     ?= /usr/bin/python3
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build run test unit integration asan fuzz-smoke fuzz bench clean deps deps-run node-deps
+.PHONY: all build run test unit integration asan fuzz-smoke fuzz bench soak clean deps deps-run node-deps
 
 all: build
 
@@ -68,6 +68,9 @@ test: deps build unit integration asan fuzz-smoke
 
 bench: deps build
 	PORTICO_BIN=$(abspath $(BUILD)/portico) ./bench/run.sh
+
+soak: deps build
+	PORTICO_BIN=$(abspath $(BUILD)/portico) ./bench/soak.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
