@@ -367,12 +367,16 @@ static const char *nest(pt_arena_t *a, int wraps, const char *open, const char *
 {
     size_t cap = (size_t)wraps * (strlen(open) + strlen(close)) + 64;
     char *s = pt_arena_alloc(a, cap);
-    size_t o = 0;
-    o += (size_t)sprintf(s + o, "{\"data\":");
-    for (int i = 0; i < wraps; i++) o += (size_t)sprintf(s + o, "%s", open);
-    o += (size_t)sprintf(s + o, "{\"S\":\"leaf\"}");
-    for (int i = 0; i < wraps; i++) o += (size_t)sprintf(s + o, "%s", close);
-    sprintf(s + o, "}");
+    size_t o = 0, lo = strlen(open), lc = strlen(close);
+    /* memcpy, not sprintf: gcc -O2 with sanitizers cannot bound the
+     * arena buffer and rejects sprintf with -Werror=format-overflow. */
+    memcpy(s + o, "{\"data\":", 8);
+    o += 8;
+    for (int i = 0; i < wraps; i++, o += lo) memcpy(s + o, open, lo);
+    memcpy(s + o, "{\"S\":\"leaf\"}", 12);
+    o += 12;
+    for (int i = 0; i < wraps; i++, o += lc) memcpy(s + o, close, lc);
+    memcpy(s + o, "}", 2);
     return s;
 }
 
