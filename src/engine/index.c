@@ -590,15 +590,17 @@ static int apply_backfill(index_job_t *j, pt_txn_t *txn)
     rc = PT_OK;
     if ((dcount || dbytes) && (rc = pt_catalog_add_index_stats(txn, t, ix->id, dcount, dbytes, &j->sync.err))) goto done;
     if (j->finished) {
+        /* Saved as finished here, but shown finished (ACTIVE) only once
+         * this batch has committed (run_until_finished): until then a
+         * reader's snapshot holds neither the entries nor the statistics
+         * the backfill wrote. Meanwhile client writes stay in the exact
+         * mode, which is correct in either state. */
         pthread_mutex_lock(&t->meta_lock);
         ix->backfilling = false;
+        rc = pt_catalog_save(txn, t, &j->sync.err);
+        ix->backfilling = true;
         pthread_mutex_unlock(&t->meta_lock);
-        if ((rc = pt_catalog_save(txn, t, &j->sync.err))) {
-            pthread_mutex_lock(&t->meta_lock);
-            ix->backfilling = true;
-            pthread_mutex_unlock(&t->meta_lock);
-            goto done;
-        }
+        if (rc) goto done;
         free(ix->backfill_pos);
         ix->backfill_pos = NULL;
         ix->backfill_pos_len = 0;
@@ -648,7 +650,18 @@ static void run_until_finished(pt_indexer_t *x, pt_table_t *t, int kind, uint8_t
         if (rc && j.sync.err.message[0])
             fprintf(stderr, "portico: index %s of table %s (id %u) failed: %s\n",
                     kind == JOB_PURGE ? "purge" : "backfill", t->name, index_id, j.sync.err.message);
-        if (rc || j.finished) break;
+        if (rc || j.finished) {
+            if (!rc && kind == JOB_BACKFILL) {
+                /* committed: the index is ACTIVE. Its id cannot have been
+                 * reused meanwhile: a deleted index's id stays taken until
+                 * its purge, which runs on this thread, ends. */
+                pthread_mutex_lock(&t->meta_lock);
+                pt_index_t *ix = by_id(t, index_id);
+                if (ix) ix->backfilling = false;
+                pthread_mutex_unlock(&t->meta_lock);
+            }
+            break;
+        }
     }
 }
 
