@@ -34,8 +34,10 @@ run: deps-run build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Servers run durable, as in production (PORTICO_TEST_SYNC=1, conftest.py);
+# tests that are about --no-sync ask for it.
 integration: build node-deps
-	PORTICO_BIN=$(abspath $(BUILD)/portico) $(PYTHON) -m pytest -q -x tests/integration
+	PORTICO_TEST_SYNC=1 PORTICO_BIN=$(abspath $(BUILD)/portico) $(PYTHON) -m pytest -q -x tests/integration
 
 asan: node-deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPT_SANITIZE=ON >/dev/null
@@ -43,7 +45,7 @@ asan: node-deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 	# A small quarantine: the suite bounds the server's RSS under load, and
 	# ASan's default 256 MiB of held-back freed memory would dominate it.
-	PORTICO_BIN=$(abspath $(ASAN_BUILD)/portico) PORTICO_SANITIZED=1 \
+	PORTICO_TEST_SYNC=1 PORTICO_BIN=$(abspath $(ASAN_BUILD)/portico) PORTICO_SANITIZED=1 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=4 \
 	  $(PYTHON) -m pytest -q -x tests/integration -m "not slow"
 
@@ -56,8 +58,12 @@ fuzz-smoke: fuzz-build
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
-	      $(FUZZ_BUILD)/corpus-$$name $$( [ -d $$corpus ] && echo $$corpus ) 2>&1 | tail -3 || exit 1; \
+	  mkdir -p $(FUZZ_BUILD)/logs; log=$(FUZZ_BUILD)/logs/$$name.log; \
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+	      -artifact_prefix=$(FUZZ_BUILD)/ \
+	      $(FUZZ_BUILD)/corpus-$$name $$( [ -d $$corpus ] && echo $$corpus ) >$$log 2>&1; then \
+	    tail -40 $$log; echo "fuzz: $$name FAILED (reproduce: $$f <the crash- file named above>)"; exit 1; \
+	  fi; tail -1 $$log; \
 	done
 
 fuzz:

@@ -16,14 +16,20 @@
  *    observed under `lock`; submit checks stopping under the same lock, so no
  *    job can be left in the queue.
  *
+ *  - The store's deferred LMDB commit is flushed when the writer has been
+ *    idle for IDLE_FLUSH_NS and before it exits.
+ *
  * It does not retry failed commits or reorder jobs, and it knows nothing of
  * what jobs do. */
 #include "engine/writer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct pt_writer {
     pt_store_t *store;
@@ -96,14 +102,44 @@ static void run_batch(pt_writer_t *w, int n)
     }
 }
 
+/* The store's deferred LMDB commit (pt_store_flush), run when no job
+ * arrived for IDLE_FLUSH_NS after the last batch: under load the store
+ * flushes by itself every few milliseconds, and a quiet writer should not
+ * leave its last batches outside LMDB. */
+#define IDLE_FLUSH_NS 1000000L
+
+static void flush(pt_writer_t *w)
+{
+    pt_error_t err;
+    if (pt_store_flush(w->store, &err)) fprintf(stderr, "portico: %s\n", err.message);
+}
+
 static void *writer_main(void *arg)
 {
     pt_writer_t *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping) pthread_cond_wait(&w->wake, &w->lock);
+        while (!w->head && !w->stopping) {
+            if (!pt_store_flush_pending(w->store)) {
+                pthread_cond_wait(&w->wake, &w->lock);
+                continue;
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += IDLE_FLUSH_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&w->wake, &w->lock, &until) == ETIMEDOUT && !w->head) {
+                pthread_mutex_unlock(&w->lock);
+                flush(w);
+                pthread_mutex_lock(&w->lock);
+            }
+        }
         if (!w->head) {   /* stopping and drained */
             pthread_mutex_unlock(&w->lock);
+            flush(w);
             break;
         }
         int n = 0;
@@ -131,7 +167,11 @@ int pt_writer_start(pt_store_t *store, pt_writer_rollback_fn on_rollback, void *
     atomic_init(&w->commits, 0);
     atomic_init(&w->jobs, 0);
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
+    pthread_condattr_t attr;   /* timed waits on the monotonic clock */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->wake, &attr);
+    pthread_condattr_destroy(&attr);
     int rc = pthread_create(&w->thread, NULL, writer_main, w);
     if (rc) {
         pthread_cond_destroy(&w->wake);

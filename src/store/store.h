@@ -65,8 +65,21 @@ enum { PT_TXN_READ = 0, PT_TXN_WRITE = 1 };
  * the single writer. `parent` (write only) begins a nested transaction whose
  * abort undoes only its own changes; NULL for top-level. */
 int pt_txn_begin(pt_store_t *s, int mode, pt_txn_t *parent, pt_txn_t **out, pt_error_t *err);
-int pt_txn_commit(pt_txn_t *t, pt_error_t *err);   /* durable on return if opts.durable */
+/* Durable (if opts.durable) and visible to every read transaction begun
+ * after it, on return. A durable store may defer LMDB's own commit and
+ * share it among many top-level commits (store_lmdb.c); the writer then
+ * calls pt_store_flush when it goes idle, and the store flushes by itself
+ * every few milliseconds under load. */
+int pt_txn_commit(pt_txn_t *t, pt_error_t *err);
 void pt_txn_abort(pt_txn_t *t);
+
+/* Writer thread, no write transaction open: commits the deferred LMDB
+ * transaction, if any. Nothing acknowledged depends on it (the log holds
+ * it); a failure makes the store refuse later writes until a restart.
+ * pt_store_close flushes too (from the thread that wrote last). */
+int pt_store_flush(pt_store_t *s, pt_error_t *err);
+/* Whether a deferred LMDB transaction waits for pt_store_flush (writer). */
+bool pt_store_flush_pending(const pt_store_t *s);
 
 int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err);
 int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err);
@@ -102,7 +115,8 @@ void pt_store_wal_stats(pt_store_t *s, pt_store_wal_stats_t *out);
 
 /* Consistent, compacted copy of the whole store into directory `path`
  * (created if missing; must not already hold a store), fsync'ed before
- * return. Safe while the writer commits (hot backup). */
+ * return. Safe while the writer commits (hot backup). It copies what LMDB
+ * has committed: commits the writer has not flushed yet are left out. */
 int pt_store_backup(pt_store_t *s, const char *path, pt_error_t *err);
 
 static inline pt_slice_t pt_slice(const void *d, size_t n) { pt_slice_t s = {d, n}; return s; }

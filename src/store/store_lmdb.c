@@ -69,9 +69,28 @@
  * thread then fdatasyncs data.mdb, writes the checkpoint file, and only
  * then releases the previous pin and recycles the old segments. Recovery
  * (in pt_store_open) writes C's meta pages back over data.mdb, which rolls
- * LMDB back to C, and replays the records logged after C. */
+ * LMDB back to C, and replays the records logged after C.
+ *
+ * Deferred LMDB commits (durable stores; docs/architecture.md, "Deferred
+ * LMDB commits"). Every LMDB commit rewrites each page it touched (leaf,
+ * branches, root, free list): ~40 pages for 15 random puts, and all of
+ * them are written back to disk at the next checkpoint, which made the
+ * disk's bandwidth, not the log's fsync, the limit of durable writes. So a
+ * top-level write transaction is a child of one long LMDB transaction,
+ * `held`: its commit appends the log record and fsyncs it (durable), folds
+ * the child into `held` (no I/O), and publishes its ops in the overlay
+ * (overlay.h), which makes them visible to readers. `held` itself is
+ * committed (pt_store_flush) every FLUSH_MS, past FLUSH_BYTES of overlay,
+ * or when the writer goes idle, and the overlay generation it made
+ * redundant is replaced by an empty one. A reader's snapshot pairs the
+ * overlay generation with exactly the LMDB snapshot it sits on
+ * (begin_snapshot checks the txnid and retries), so it is always one
+ * consistent state. The writer's own transactions need no overlay: `held`
+ * contains everything. */
 #include "store/store.h"
+#include "store/overlay.h"
 #include "store/wal.h"
+#include "util/arena.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -96,6 +115,8 @@
 #define SEGMENT_PREFILL_MAX ((size_t)32 << 20)
 #define OPEN_PREFILL ((size_t)8 << 20)
 #define REPLAY_OPS_PER_TXN 65536
+#define FLUSH_MS 50u
+#define FLUSH_BYTES ((size_t)32 << 20)
 
 /* One checkpoint in flight: filled by the writer, finished by the
  * checkpointer thread (or synchronously at open/close). */
@@ -144,6 +165,14 @@ struct pt_store {
     int spare_fd;                  /* prepared next segment, or -1 */
     uint64_t spare_segno;
     bool trace;
+    /* ---- deferred LMDB commits (durable stores; see the file comment) ---- */
+    bool defer;
+    MDB_txn *held;                 /* writer thread: the open LMDB transaction */
+    pthread_t held_owner;          /* the thread that began it: LMDB's write lock is its */
+    uint64_t held_ns;              /* when `held` began */
+    pthread_mutex_t ov_lock;       /* guards the `ov` pointer (not its content) */
+    pt_overlay_t *ov;              /* current generation, on top of LMDB's last commit */
+    _Atomic uint64_t st_flushes;
     _Atomic uint64_t st_records, st_bytes, st_checkpoints, st_ckpt_max, st_ckpt_total;
     uint64_t st_replayed;
 };
@@ -153,14 +182,31 @@ struct pt_txn {
     MDB_txn *txn;
     pt_txn_t *parent;
     int mode;
+    bool deferred;                 /* top-level write: a child of store->held */
     pt_cursor_t *cursors;          /* open cursors, closed when the txn ends */
     size_t ops_mark;               /* store->ops length when a nested txn began */
+    /* Read transactions: the overlay generation on top of this LMDB
+     * snapshot and the last sequence visible in it (NULL: none). */
+    pt_overlay_t *ov;
+    uint64_t snap;
 };
 
+/* A cursor of a read transaction with an overlay merges two ordered
+ * sources by physical key: LMDB's cursor and the overlay's entries (which
+ * win on equal keys; deletions hide the key). `dir` is the direction of
+ * the last move (1 next, -1 prev, 0 unpositioned); in a direction each
+ * source is positioned at its next candidate, and a change of direction
+ * repositions both around the current key. */
 struct pt_cursor {
     MDB_cursor *cur;               /* NULL once its transaction ended */
     pt_txn_t *txn;
     pt_cursor_t *prev, *next;      /* links in txn->cursors */
+    int dir;
+    bool lm_ok;                    /* lm_k/lm_v hold LMDB's candidate */
+    MDB_val lm_k, lm_v;
+    const pt_ov_node_t *ov_n;      /* the overlay's candidate, or NULL */
+    bool at_lm, at_ov;             /* what the current entry came from */
+    MDB_val cur_k;                 /* physical key of the current entry */
 };
 
 /* ---- errors ---- */
@@ -641,6 +687,7 @@ int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *
     s->map_size = opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE;
     pthread_mutex_init(&s->cache_lock, NULL);
     pthread_mutex_init(&s->ckpt_lock, NULL);
+    pthread_mutex_init(&s->ov_lock, NULL);
     pthread_cond_init(&s->ckpt_cond, NULL);
     s->wal = opts->durable;
     s->data_fd = s->seg_fd = s->spare_fd = -1;
@@ -742,6 +789,12 @@ int pt_store_open(const pt_store_options_t *opts, pt_store_t **out, pt_error_t *
         }
         pthread_setname_np(s->ckpt_thread, "pt-checkpoint");
         s->ckpt_thread_started = true;
+        MDB_envinfo now;
+        if ((rc = mdb_env_info(s->env, &now)) || !(s->ov = pt_overlay_new(now.me_last_txnid))) {
+            pt_error_set(err, PT_E_INTERNAL, "store: out of memory");
+            goto fail;
+        }
+        s->defer = true;
     }
     free(ckpt.metas);
     *out = s;
@@ -757,6 +810,7 @@ fail:
     free(s->path);
     pthread_mutex_destroy(&s->cache_lock);
     pthread_mutex_destroy(&s->ckpt_lock);
+    pthread_mutex_destroy(&s->ov_lock);
     pthread_cond_destroy(&s->ckpt_cond);
     free(s);
     return PT_ERR;
@@ -765,6 +819,9 @@ fail:
 void pt_store_close(pt_store_t *s)
 {
     if (!s) return;
+    pt_error_t ferr;
+    if (pt_store_flush(s, &ferr))
+        fprintf(stderr, "portico: %s (the log will be replayed)\n", ferr.message);
     for (int i = 0; i < s->read_cached; i++) {
         mdb_txn_abort(s->read_cache[i]->txn);
         free(s->read_cache[i]);
@@ -788,11 +845,13 @@ void pt_store_close(pt_store_t *s)
         close(s->data_fd);
         free(s->job.metas);
         pt_wal_buf_free(&s->ops);
+        pt_overlay_unref(s->ov);
     }
     mdb_env_close(s->env);
     close(s->dir_fd);    /* releases the flock */
     pthread_mutex_destroy(&s->cache_lock);
     pthread_mutex_destroy(&s->ckpt_lock);
+    pthread_mutex_destroy(&s->ov_lock);
     pthread_cond_destroy(&s->ckpt_cond);
     free(s->path);
     free(s);
@@ -844,7 +903,7 @@ static bool read_cache_push(pt_store_t *s, pt_txn_t *t)
  * That window always contains the end of a whole commit (T+1), so if no
  * top-level commit returned while we began, the snapshot is exactly T;
  * otherwise we simply take a new one. */
-static int begin_snapshot(pt_store_t *s, pt_txn_t *t)
+static int begin_lmdb_snapshot(pt_store_t *s, pt_txn_t *t)
 {
     for (;;) {
         uint64_t before = atomic_load(&s->commits_done);
@@ -853,6 +912,38 @@ static int begin_snapshot(pt_store_t *s, pt_txn_t *t)
         if (rc) return rc;
         if (atomic_load(&s->commits_done) == before) return MDB_SUCCESS;
         mdb_txn_reset(t->txn);
+    }
+}
+
+/* The snapshot of a store with deferred commits: the overlay generation
+ * first, then LMDB. The flush commits LMDB before it replaces the
+ * generation, so a generation taken first is never older than the LMDB
+ * snapshot taken after; when LMDB is newer than the generation's base (a
+ * flush between the two steps), both are taken again. A generation with
+ * nothing published is not kept: LMDB alone is then the whole state. */
+static int begin_snapshot(pt_store_t *s, pt_txn_t *t)
+{
+    t->ov = NULL;
+    t->snap = 0;
+    if (!s->defer) return begin_lmdb_snapshot(s, t);
+    for (;;) {
+        pthread_mutex_lock(&s->ov_lock);
+        pt_overlay_t *ov = s->ov;
+        uint64_t snap = pt_overlay_published(ov);
+        if (snap) pt_overlay_ref(ov);
+        pthread_mutex_unlock(&s->ov_lock);
+        int rc = begin_lmdb_snapshot(s, t);
+        if (rc || !snap) {
+            if (snap) pt_overlay_unref(ov);
+            return rc;
+        }
+        if (mdb_txn_id(t->txn) == pt_overlay_base(ov)) {
+            t->ov = ov;
+            t->snap = snap;
+            return MDB_SUCCESS;
+        }
+        mdb_txn_reset(t->txn);
+        pt_overlay_unref(ov);
     }
 }
 
@@ -884,10 +975,26 @@ int pt_txn_begin(pt_store_t *s, int mode, pt_txn_t *parent, pt_txn_t **out, pt_e
     t->store = s;
     t->mode = mode;
     t->parent = parent;
-    if (mode == PT_TXN_READ)
+    if (mode == PT_TXN_READ) {
         rc = begin_snapshot(s, t);
-    else
+    } else if (!parent && s->defer) {
+        rc = MDB_SUCCESS;
+        if (s->held && !pthread_equal(s->held_owner, pthread_self())) {
+            free(t);
+            return pt_error_set(err, PT_E_INTERNAL, "pt_txn_begin: a second thread writes while the "
+                                "writer's LMDB transaction is open");
+        }
+        if (!s->held) {
+            rc = mdb_txn_begin(s->env, NULL, 0, &s->held);
+            if (rc) s->held = NULL;
+            s->held_owner = pthread_self();
+            s->held_ns = now_ns();
+        }
+        if (!rc) rc = mdb_txn_begin(s->env, s->held, 0, &t->txn);
+        t->deferred = true;
+    } else {
         rc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, 0, &t->txn);
+    }
     if (rc) {
         if (t->txn) mdb_txn_abort(t->txn);
         free(t);
@@ -923,6 +1030,8 @@ static void detach_cursors(pt_txn_t *t, bool lmdb_frees)
 static void end_read(pt_txn_t *t)
 {
     detach_cursors(t, false);
+    pt_overlay_unref(t->ov);
+    t->ov = NULL;
     mdb_txn_reset(t->txn);
     if (!read_cache_push(t->store, t)) {
         mdb_txn_abort(t->txn);
@@ -943,6 +1052,55 @@ static int write_at(int fd, const uint8_t *p, size_t n, uint64_t off)
     return PT_OK;
 }
 
+/* Makes the ops of the record just logged (sequence seq) visible to
+ * readers through the overlay. The ops are physical, as LMDB holds them. */
+static void publish(pt_store_t *s, uint64_t seq)
+{
+    const uint8_t *p = s->ops.data + PT_WAL_HDR, *end = s->ops.data + s->ops.len;
+    while (p < end) {
+        uint32_t klen = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+        uint32_t vlen = (uint32_t)p[5] | (uint32_t)p[6] << 8 | (uint32_t)p[7] << 16 | (uint32_t)p[8] << 24;
+        const uint8_t *key = p + 9;
+        if (pt_overlay_add(s->ov, key, klen, p[0] == PT_WAL_OP_PUT ? key + klen : NULL, vlen, seq)) pt_oom();
+        p = key + klen + vlen;
+    }
+    pt_overlay_publish(s->ov, seq);
+}
+
+int pt_store_flush(pt_store_t *s, pt_error_t *err)
+{
+    if (!s->held) return PT_OK;
+    if (!pthread_equal(s->held_owner, pthread_self()))
+        return pt_error_set(err, PT_E_INTERNAL, "pt_store_flush: not the thread that wrote "
+                            "(the log keeps the deferred commits)");
+    int rc = mdb_txn_commit(s->held);
+    s->held = NULL;
+    atomic_fetch_add(&s->commits_done, 1);   /* as in pt_txn_commit */
+    if (rc) {
+        /* Every batch in it is durable in the log and visible through the
+         * overlay, which stays (its base is still LMDB's last commit); only
+         * new writes are refused, and a restart replays the log. */
+        s->wal_failed = true;
+        return lmdb_error(err, rc, "deferred mdb_txn_commit (writes refused until restart)", s);
+    }
+    atomic_fetch_add_explicit(&s->st_flushes, 1, memory_order_relaxed);
+    /* LMDB's last txnid, not held's: a commit with nothing written does
+     * not advance it. */
+    MDB_envinfo info;
+    pt_overlay_t *fresh = NULL;
+    if ((rc = mdb_env_info(s->env, &info)) == 0) fresh = pt_overlay_new(info.me_last_txnid);
+    if (!fresh) pt_oom();
+    pthread_mutex_lock(&s->ov_lock);
+    pt_overlay_t *old = s->ov;
+    s->ov = fresh;
+    pthread_mutex_unlock(&s->ov_lock);
+    pt_overlay_unref(old);
+    maybe_checkpoint(s);
+    return PT_OK;
+}
+
+bool pt_store_flush_pending(const pt_store_t *s) { return s->held != NULL; }
+
 /* Top-level commit of a durable store with ops: log record first (one
  * write + fdatasync), LMDB (unsynced) second, so every state a reader can
  * see is already durable in the log. */
@@ -962,12 +1120,14 @@ static int commit_logged(pt_txn_t *t, pt_error_t *err)
         goto undo;
     }
     if (s->test_exit_at == 1) _exit(0);
-    int mrc = mdb_txn_commit(t->txn);
-    atomic_fetch_add(&s->commits_done, 1);   /* as in pt_txn_commit */
+    int mrc = mdb_txn_commit(t->txn);   /* deferred: folded into `held`, no I/O */
+    if (!t->deferred) atomic_fetch_add(&s->commits_done, 1);   /* as in pt_txn_commit */
     if (mrc) {
         rc = lmdb_error(err, mrc, "mdb_txn_commit", s);
         goto undo;
     }
+    if (t->deferred) publish(s, seq);
+    bool deferred = t->deferred;
     free(t);
     s->seq = seq;
     s->seg_off += s->ops.len;
@@ -975,7 +1135,13 @@ static int commit_logged(pt_txn_t *t, pt_error_t *err)
     atomic_fetch_add_explicit(&s->st_bytes, s->ops.len, memory_order_relaxed);
     if (s->ops.cap > ((size_t)64 << 20)) pt_wal_buf_free(&s->ops);   /* after a huge txn */
     if (s->test_exit_at == 2) _exit(0);
-    maybe_checkpoint(s);
+    if (!deferred) {
+        maybe_checkpoint(s);
+    } else if (now_ns() - s->held_ns >= (uint64_t)FLUSH_MS * 1000000u ||
+               pt_overlay_bytes(s->ov) >= FLUSH_BYTES) {
+        pt_error_t ferr;   /* the batch is durable and visible: a failed flush is not its failure */
+        if (pt_store_flush(s, &ferr)) fprintf(stderr, "portico: %s\n", ferr.message);
+    }
     return PT_OK;
 undo:
     /* The record may be on disk: it must never be replayed. The next record
@@ -1000,8 +1166,9 @@ int pt_txn_commit(pt_txn_t *t, pt_error_t *err)
     detach_cursors(t, true);
     if (top_level && s->wal && !pt_wal_buf_empty(&s->ops)) return commit_logged(t, err);
     int rc = mdb_txn_commit(t->txn);   /* frees the txn even on failure */
-    /* Counted even on failure: the meta page may have been written. */
-    if (top_level) atomic_fetch_add(&s->commits_done, 1);
+    /* Counted even on failure: the meta page may have been written. A
+     * deferred transaction (nothing written) only folded into `held`. */
+    if (top_level && !t->deferred) atomic_fetch_add(&s->commits_done, 1);
     /* A nested commit keeps its ops in the buffer (now its parent's); a
      * failed one was rolled back by LMDB, so its ops go too. */
     if (!top_level && s->wal && rc) s->ops.len = t->ops_mark;
@@ -1030,9 +1197,15 @@ int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err)
     if (key.len == 0 || key.len > PT_STORE_MAX_KEY_LEN) return PT_NOTFOUND;   /* cannot exist */
     uint8_t buf[LONG_KEY_MIN];
     MDB_val k = physical_key(key, buf), v;
-    int rc = mdb_get(t->txn, t->store->dbi, &k, &v);
-    if (rc == MDB_NOTFOUND) return PT_NOTFOUND;
-    if (rc) return lmdb_error(err, rc, "mdb_get", t->store);
+    const pt_ov_node_t *n = t->ov ? pt_overlay_get(t->ov, k.mv_data, k.mv_size, t->snap) : NULL;
+    if (n) {
+        if (pt_ov_deleted(n)) return PT_NOTFOUND;
+        v.mv_data = (void *)pt_ov_value(n, &v.mv_size);
+    } else {
+        int rc = mdb_get(t->txn, t->store->dbi, &k, &v);
+        if (rc == MDB_NOTFOUND) return PT_NOTFOUND;
+        if (rc) return lmdb_error(err, rc, "mdb_get", t->store);
+    }
     pt_slice_t lk;
     if (!logical_entry(&k, &v, &lk, value))
         return pt_error_set(err, PT_E_INTERNAL, "pt_get: corrupt long-key entry");
@@ -1162,8 +1335,124 @@ static int cursor_get(pt_cursor_t *c, MDB_val *k, MDB_val *v, MDB_cursor_op op,
     return PT_OK;
 }
 
+/* ---- merged cursors: read transactions with an overlay (see pt_cursor) ---- */
+
+static int phys_cmp(const MDB_val *a, const uint8_t *b, size_t blen)
+{
+    size_t m = a->mv_size < blen ? a->mv_size : blen;
+    int c = m ? memcmp(a->mv_data, b, m) : 0;
+    if (c) return c < 0 ? -1 : 1;
+    return a->mv_size == blen ? 0 : a->mv_size < blen ? -1 : 1;
+}
+
+/* One LMDB move; lm_ok says whether it found an entry. */
+static int lm_move(pt_cursor_t *c, MDB_cursor_op op, const uint8_t *key, size_t klen, pt_error_t *err)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_cursor_get(c->cur, &k, &v, op);
+    c->lm_ok = rc == MDB_SUCCESS;
+    if (rc == MDB_NOTFOUND) return PT_OK;
+    if (rc) return lmdb_error(err, rc, "mdb_cursor_get", c->txn->store);
+    c->lm_k = k;
+    c->lm_v = v;
+    return PT_OK;
+}
+
+/* Positions both sources for moves in direction dir: at the first entries
+ * >= key (dir 1) or the last <= key (dir -1), strictly when exclusive;
+ * key NULL: at the very first / last entries. */
+static int merge_position(pt_cursor_t *c, const uint8_t *key, size_t klen, bool exclusive, int dir,
+                          pt_error_t *err)
+{
+    pt_txn_t *t = c->txn;
+    int rc;
+    c->dir = dir;
+    if (!key) {
+        c->ov_n = dir > 0 ? pt_overlay_seek(t->ov, "", 0, false, t->snap)
+                          : pt_overlay_seek_le(t->ov, NULL, 0, false, t->snap);
+        return lm_move(c, dir > 0 ? MDB_FIRST : MDB_LAST, NULL, 0, err);
+    }
+    c->ov_n = dir > 0 ? pt_overlay_seek(t->ov, key, klen, exclusive, t->snap)
+                      : pt_overlay_seek_le(t->ov, key, klen, exclusive, t->snap);
+    if ((rc = lm_move(c, MDB_SET_RANGE, key, klen, err))) return rc;   /* first >= key */
+    bool equal = c->lm_ok && phys_cmp(&c->lm_k, key, klen) == 0;
+    if (dir > 0) return equal && exclusive ? lm_move(c, MDB_NEXT, NULL, 0, err) : PT_OK;
+    if (!c->lm_ok) return lm_move(c, MDB_LAST, NULL, 0, err);          /* everything < key */
+    return equal && !exclusive ? PT_OK : lm_move(c, MDB_PREV, NULL, 0, err);
+}
+
+/* Steps the source(s) of the current entry past it, in c->dir. */
+static int merge_advance(pt_cursor_t *c, pt_error_t *err)
+{
+    pt_txn_t *t = c->txn;
+    if (c->at_ov) {
+        size_t klen;
+        const uint8_t *key = pt_ov_key(c->ov_n, &klen);
+        c->ov_n = c->dir > 0 ? pt_overlay_seek(t->ov, key, klen, true, t->snap)
+                             : pt_overlay_seek_le(t->ov, key, klen, true, t->snap);
+    }
+    if (c->at_lm) return lm_move(c, c->dir > 0 ? MDB_NEXT : MDB_PREV, NULL, 0, err);
+    return PT_OK;
+}
+
+/* Makes the nearer candidate in c->dir the current entry (the overlay's on
+ * equal keys), stepping past deletions. */
+static int merge_resolve(pt_cursor_t *c, pt_slice_t *ko, pt_slice_t *vo, pt_error_t *err)
+{
+    for (;;) {
+        const pt_ov_node_t *n = c->ov_n;
+        if (!c->lm_ok && !n) {
+            c->at_lm = c->at_ov = false;
+            return PT_NOTFOUND;
+        }
+        size_t nlen = 0;
+        const uint8_t *nk = n ? pt_ov_key(n, &nlen) : NULL;
+        int order = !n ? -1 : !c->lm_ok ? 1 : phys_cmp(&c->lm_k, nk, nlen) * c->dir;
+        c->at_lm = order <= 0;
+        c->at_ov = order >= 0;
+        if (c->at_ov && pt_ov_deleted(n)) {
+            int rc = merge_advance(c, err);
+            if (rc) return rc;
+            continue;
+        }
+        MDB_val k = c->lm_k, v = c->lm_v;
+        if (c->at_ov) {
+            k.mv_data = (void *)nk;
+            k.mv_size = nlen;
+            v.mv_data = (void *)pt_ov_value(n, &v.mv_size);
+        }
+        c->cur_k = k;
+        if (!logical_entry(&k, &v, ko, vo))
+            return pt_error_set(err, PT_E_INTERNAL, "cursor: corrupt long-key entry");
+        return PT_OK;
+    }
+}
+
+/* next (dir 1) or prev (dir -1) of a merged cursor. Like LMDB's, a fresh
+ * cursor starts at the first (last) entry; so does one that ran off the
+ * other end. */
+static int merge_step(pt_cursor_t *c, int dir, pt_slice_t *k, pt_slice_t *v, pt_error_t *err)
+{
+    bool current = c->at_lm || c->at_ov;
+    int rc;
+    if (c->dir == dir && current) rc = merge_advance(c, err);
+    else if (c->dir == dir) return PT_NOTFOUND;   /* ran off this end already */
+    else if (current) rc = merge_position(c, c->cur_k.mv_data, c->cur_k.mv_size, true, dir, err);
+    else rc = merge_position(c, NULL, 0, false, dir, err);
+    if (rc) return rc;
+    return merge_resolve(c, k, v, err);
+}
+
+static bool merged(const pt_cursor_t *c) { return c->txn && c->txn->ov; }
+
 int pt_cursor_seek(pt_cursor_t *c, pt_slice_t key, pt_slice_t *k, pt_slice_t *v, pt_error_t *err)
 {
+    if (merged(c)) {
+        uint8_t buf[LONG_KEY_MIN];
+        MDB_val pk = physical_key(key, buf);
+        int rc = merge_position(c, key.len ? pk.mv_data : NULL, pk.mv_size, false, 1, err);
+        return rc ? rc : merge_resolve(c, k, v, err);
+    }
     MDB_val mk = to_val(key), mv;
     /* LMDB rejects an empty search key; every key is >= "", so: first. */
     if (key.len == 0) return cursor_get(c, &mk, &mv, MDB_FIRST, k, v, err);
@@ -1179,6 +1468,12 @@ int pt_cursor_seek_le(pt_cursor_t *c, pt_slice_t key, pt_slice_t *k, pt_slice_t 
         if (!c->cur)
             return pt_error_set(err, PT_E_INTERNAL, "cursor used after its transaction ended");
         return PT_NOTFOUND;
+    }
+    if (merged(c)) {
+        uint8_t buf[LONG_KEY_MIN];
+        MDB_val pk = physical_key(key, buf);
+        int rc = merge_position(c, pk.mv_data, pk.mv_size, false, -1, err);
+        return rc ? rc : merge_resolve(c, k, v, err);
     }
     MDB_val mk, mv;
     int rc = pt_cursor_seek(c, key, NULL, NULL, err);
@@ -1197,12 +1492,14 @@ int pt_cursor_seek_le(pt_cursor_t *c, pt_slice_t key, pt_slice_t *k, pt_slice_t 
 
 int pt_cursor_next(pt_cursor_t *c, pt_slice_t *k, pt_slice_t *v, pt_error_t *err)
 {
+    if (merged(c)) return merge_step(c, 1, k, v, err);
     MDB_val mk, mv;
     return cursor_get(c, &mk, &mv, MDB_NEXT, k, v, err);
 }
 
 int pt_cursor_prev(pt_cursor_t *c, pt_slice_t *k, pt_slice_t *v, pt_error_t *err)
 {
+    if (merged(c)) return merge_step(c, -1, k, v, err);
     MDB_val mk, mv;
     return cursor_get(c, &mk, &mv, MDB_PREV, k, v, err);
 }

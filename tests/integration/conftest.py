@@ -4,7 +4,7 @@ What lives here:
   * PorticoServer: starts `portico serve` on a free loopback port with its own data
     directory, waits until GET / answers 200, and can stop (SIGTERM, exit code must
     be 0), restart on the same port and data dir, or kill -9.
-  * fixtures: `server` (one per test module, --no-sync), `make_server` (factory for
+  * fixtures: `server` (one per test module; see TEST_SYNC), `make_server` (factory for
     tests that need their own server, e.g. durable mode), `ddb` (boto3 client, no
     retries), `ddb_unchecked` (same, with botocore's client-side parameter validation
     off so the *server's* validation is what gets tested), `raw` (unsigned-JSON
@@ -44,6 +44,11 @@ from botocore.exceptions import ClientError
 REPO = Path(__file__).resolve().parents[2]
 PORTICO_BIN = os.environ.get("PORTICO_BIN") or str(REPO / "build" / "portico")
 SANITIZED = os.environ.get("PORTICO_SANITIZED") == "1"
+# Servers run durable (the write-ahead log, deferred LMDB commits and reads
+# through the overlay, as in production) when a test asks for it, or for
+# every test that does not say (sync=None) when PORTICO_TEST_SYNC=1 (make
+# test sets it); otherwise with --no-sync.
+TEST_SYNC = os.environ.get("PORTICO_TEST_SYNC") == "1"
 STARTUP_TIMEOUT = 90.0 if SANITIZED else 20.0
 STOP_TIMEOUT = 60.0 if SANITIZED else 20.0
 REQUEST_TIMEOUT = 120.0 if SANITIZED else 30.0
@@ -78,10 +83,10 @@ class PorticoServer:
     so clients keep their endpoint. stderr and stdout of every run go to log_path.
     """
 
-    def __init__(self, data_dir, sync=False, port=None, extra_args=()):
+    def __init__(self, data_dir, sync=None, port=None, extra_args=()):
         self.bin = PORTICO_BIN
         self.data_dir = str(data_dir)
-        self.sync = sync
+        self.sync = TEST_SYNC if sync is None else sync
         self.port = port or free_port()
         self.extra_args = list(extra_args)
         self.proc = None
@@ -205,7 +210,7 @@ def _teardown_server(srv):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A fresh --no-sync server per test module."""
+    """A fresh server per test module (durable under PORTICO_TEST_SYNC=1, else --no-sync)."""
     srv = PorticoServer(tmp_path_factory.mktemp("portico") / "data")
     srv.start()
     yield srv
@@ -217,7 +222,7 @@ def make_server(tmp_path):
     """Factory: make_server(sync=True) -> a started server with its own data dir."""
     made = []
 
-    def factory(sync=False, data_dir=None, extra_args=()):
+    def factory(sync=None, data_dir=None, extra_args=()):
         d = Path(data_dir) if data_dir else tmp_path / f"data{len(made)}"
         srv = PorticoServer(d, sync=sync, extra_args=extra_args)
         made.append(srv)
