@@ -146,9 +146,12 @@ static int get_value(pt_store_t *s, const char *key, char *out, size_t cap)
     return rc;
 }
 
+/* Liveness bound: 60 s, because under ASan each nested LMDB transaction
+ * allocates and poisons 3 MB (its dirty-page and free lists), so 8,000
+ * jobs take ~26 s alone and longer beside other sanitized tests. */
 static void wait_completed(put_job_t *j)
 {
-    for (int i = 0; i < 10000 && atomic_load(&j->completions) == 0; i++) usleep(1000);
+    for (int i = 0; i < 60000 && atomic_load(&j->completions) == 0; i++) usleep(1000);
     assert_int_equal(atomic_load(&j->completions), 1);
 }
 
