@@ -278,7 +278,8 @@ static void cors_headers(gw_req_t *r, pt_buf_t *h)
     if (c->expose_headers) pt_buf_printf(h, "Access-Control-Expose-Headers: %s\r\n", c->expose_headers);
 }
 
-static void done_request(gw_req_t *r, int status, size_t len);
+static void record_request(gw_req_t *r, int status, size_t len);
+static void free_request(gw_req_t *r);
 
 /* Answers, records metrics and the access log line, frees the request.
  * `extra_headers` are extra_len bytes of "Name: value\r\n" lines. */
@@ -298,9 +299,12 @@ static void finish_n(gw_req_t *r, int status, const char *ctype, const char *ext
     cors_headers(r, &h);
     pt_buf_append(&h, extra_headers, extra_len);
     pt_http_reply_t rep = {status, h.data, h.len, body, len};
+    /* Recorded before the answer leaves: a client that reads /metrics
+     * right after its response must find the request counted. */
+    record_request(r, status, len);
     pt_http_exchange_respond(r->x, &rep);
     pt_buf_free(&h);
-    done_request(r, status, len);
+    free_request(r);
 }
 
 static void finish(gw_req_t *r, int status, const char *ctype, const char *extra_headers,
@@ -309,9 +313,8 @@ static void finish(gw_req_t *r, int status, const char *ctype, const char *extra
     finish_n(r, status, ctype, extra_headers, extra_headers ? strlen(extra_headers) : 0, body, len);
 }
 
-/* Metrics, the access log line, and the request's memory: after the
- * response (buffered or streamed) has been handed over. */
-static void done_request(gw_req_t *r, int status, size_t len)
+/* Metrics and the access log line of a request. */
+static void record_request(gw_req_t *r, int status, size_t len)
 {
     double lat = (double)(gw_now_ns() - r->t0) / 1e9;
     double il = r->ti1 ? (double)(r->ti1 - r->ti0) / 1e9 : -1;
@@ -322,13 +325,24 @@ static void done_request(gw_req_t *r, int status, size_t len)
     gw_metrics_request(r->gw->metrics, r->api ? r->api->name : "-", r->stage ? r->stage->name : "-",
                        r->match.route ? r->match.route->key : "-", status, lat, il, itype);
     access_log(r, status, len);
+}
 
+static void free_request(gw_req_t *r)
+{
     if (r->call) pt_call_free(r->call);
     if (r->upstream) gw_http_call_free(r->upstream);
     pt_buf_free(&r->ddb_req);
     gw_config_unref(r->cfg);
     pt_arena_destroy(&r->arena);
     free(r);
+}
+
+/* A streamed response: recorded and freed once its last byte was handed
+ * over, before the exchange ends. */
+static void done_request(gw_req_t *r, int status, size_t len)
+{
+    record_request(r, status, len);
+    free_request(r);
 }
 
 static void finish_json_msg(gw_req_t *r, int status, const char *extra_headers, const char *msg)
