@@ -220,7 +220,13 @@ void pt_violation_add(pt_violations_t *vs, const pt_json_t *v, const char *path,
         pt_buf_t value = PT_BUF_INIT;
         value_str(v, &value);
         pt_buf_putc(&b, '\'');
-        pt_buf_append(&b, value.data, value.len > MAX_VALUE_CHARS ? MAX_VALUE_CHARS : value.len);
+        size_t keep = value.len;
+        if (keep > MAX_VALUE_CHARS) {
+            /* cut at a character boundary: the message must stay UTF-8 */
+            keep = MAX_VALUE_CHARS;
+            while (keep > 0 && ((unsigned char)value.data[keep] & 0xC0) == 0x80) keep--;
+        }
+        pt_buf_append(&b, value.data, keep);
         if (value.len > MAX_VALUE_CHARS) pt_buf_puts(&b, "...");
         pt_buf_putc(&b, '\'');
         pt_buf_free(&value);

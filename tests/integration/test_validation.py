@@ -153,6 +153,17 @@ def test_validation_errors_are_counted_and_joined(raw):
     ])
 
 
+def test_long_invalid_value_is_cut_at_a_character_boundary(raw):
+    # The echoed value is cut at 300 bytes; 1 + 3k bytes never ends there,
+    # so a cut by bytes would split a 3-byte character and the answer would
+    # not be UTF-8 JSON (found by fuzz_request).
+    name = "a" + "\u20ac" * 150
+    msg = assert_raw_error(raw.call("GetItem", {"TableName": name, "Key": {"id": {"S": "x"}}}),
+                           "ValidationException")
+    kept = "a" + "\u20ac" * 99   # 298 bytes: the next character would end at byte 301
+    assert f"Value '{kept}...' at 'tableName' failed to satisfy constraint" in msg, msg
+
+
 def test_enum_parameters_are_validated(raw, table):
     # dynalite test/getItem.js "incorrect attributes"
     r = raw.call("GetItem", {"TableName": table, "Key": {"id": {"S": "a"}},
