@@ -249,6 +249,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
     server_t *sv = &servers[data[0] & 1];
+    /* At most MAX_PER_SECOND exchanges a second: each leaves a TIME_WAIT
+     * entry for 60 s, and unthrottled (~8,000/s) they overflow the
+     * kernel's table (131,072 here) within 20 s, after which new
+     * connections are refused for seconds (see healthy()). */
+    enum { MAX_PER_SECOND = 1500 };
+    static struct timespec window;
+    static unsigned in_window;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec != window.tv_sec) {
+        window = now;
+        in_window = 0;
+    } else if (++in_window >= MAX_PER_SECOND) {
+        usleep((useconds_t)(1000000 - now.tv_nsec / 1000));
+    }
     exchange(sv->port, data + 1, size - 1, 3000);
     /* A crash ends the process: alive() sees it at once. A hang shows in
      * the health check, made every 32 inputs: one per input doubled the
