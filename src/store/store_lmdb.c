@@ -172,7 +172,6 @@ struct pt_store {
     uint64_t held_ns;              /* when `held` began */
     pthread_mutex_t ov_lock;       /* guards the `ov` pointer (not its content) */
     pt_overlay_t *ov;              /* current generation, on top of LMDB's last commit */
-    _Atomic uint64_t st_flushes;
     _Atomic uint64_t st_records, st_bytes, st_checkpoints, st_ckpt_max, st_ckpt_total;
     uint64_t st_replayed;
 };
@@ -1083,7 +1082,6 @@ int pt_store_flush(pt_store_t *s, pt_error_t *err)
         s->wal_failed = true;
         return lmdb_error(err, rc, "deferred mdb_txn_commit (writes refused until restart)", s);
     }
-    atomic_fetch_add_explicit(&s->st_flushes, 1, memory_order_relaxed);
     /* LMDB's last txnid, not held's: a commit with nothing written does
      * not advance it. */
     MDB_envinfo info;
