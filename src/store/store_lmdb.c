@@ -80,9 +80,10 @@
  * `held`: its commit appends the log record and fsyncs it (durable), folds
  * the child into `held` (no I/O), and publishes its ops in the overlay
  * (overlay.h), which makes them visible to readers. `held` itself is
- * committed (pt_store_flush) every FLUSH_MS, past FLUSH_BYTES of overlay,
- * or when the writer goes idle, and the overlay generation it made
- * redundant is replaced by an empty one. A reader's snapshot pairs the
+ * committed (pt_store_flush) every FLUSH_MS, past FLUSH_BYTES of overlay or
+ * PT_STORE_FLUSH_OPS operations (which bounds LMDB's dirty pages, kept in
+ * memory until the commit), or when the writer goes idle, and the overlay
+ * generation it made redundant is replaced by an empty one. A reader's snapshot pairs the
  * overlay generation with exactly the LMDB snapshot it sits on
  * (begin_snapshot checks the txnid and retries), so it is always one
  * consistent state. The writer's own transactions need no overlay: `held`
@@ -147,6 +148,7 @@ struct pt_store {
     int test_exit_at;
     size_t checkpoint_bytes, prefill;
     uint64_t checkpoint_ns;
+    size_t held_ops;               /* ops published since the last flush */
     /* Owned by the thread running write transactions. */
     pt_wal_buf_t ops;              /* ops of the open write transaction */
     int seg_fd;
@@ -1062,6 +1064,7 @@ static void publish(pt_store_t *s, uint64_t seq)
         const uint8_t *key = p + 9;
         if (pt_overlay_add(s->ov, key, klen, p[0] == PT_WAL_OP_PUT ? key + klen : NULL, vlen, seq)) pt_oom();
         p = key + klen + vlen;
+        s->held_ops++;
     }
     pt_overlay_publish(s->ov, seq);
 }
@@ -1093,6 +1096,7 @@ int pt_store_flush(pt_store_t *s, pt_error_t *err)
     s->ov = fresh;
     pthread_mutex_unlock(&s->ov_lock);
     pt_overlay_unref(old);
+    s->held_ops = 0;
     maybe_checkpoint(s);
     return PT_OK;
 }
@@ -1136,7 +1140,7 @@ static int commit_logged(pt_txn_t *t, pt_error_t *err)
     if (!deferred) {
         maybe_checkpoint(s);
     } else if (now_ns() - s->held_ns >= (uint64_t)FLUSH_MS * 1000000u ||
-               pt_overlay_bytes(s->ov) >= FLUSH_BYTES) {
+               pt_overlay_bytes(s->ov) >= FLUSH_BYTES || s->held_ops >= PT_STORE_FLUSH_OPS) {
         pt_error_t ferr;   /* the batch is durable and visible: a failed flush is not its failure */
         if (pt_store_flush(s, &ferr)) fprintf(stderr, "portico: %s\n", ferr.message);
     }

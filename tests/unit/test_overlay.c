@@ -288,6 +288,33 @@ static void test_reader_keeps_its_snapshot_across_commits_and_flushes(void **sta
     pt_store_close(s);
 }
 
+/* A big deferred transaction is committed to LMDB by itself: each op may
+ * dirty its own page, held in memory until the commit. (A commit of one op
+ * right after a flush stays deferred: see the test above.) */
+static void test_flush_after_many_ops(void **state)
+{
+    (void)state;
+    pt_store_options_t o = {.path = dir, .durable = true, .map_size = (size_t)64 << 20};
+    pt_store_t *s;
+    pt_error_t err;
+    pt_txn_t *w, *r;
+    pt_slice_t v;
+    char k[16];
+    assert_int_equal(pt_store_open(&o, &s, &err), PT_OK);
+    assert_int_equal(pt_txn_begin(s, PT_TXN_WRITE, NULL, &w, &err), PT_OK);
+    for (unsigned i = 0; i < PT_STORE_FLUSH_OPS; i++) {
+        snprintf(k, sizeof k, "k%06u", i);
+        assert_int_equal(pt_put(w, pt_slice(k, strlen(k)), pt_slice(k, strlen(k)), &err), PT_OK);
+    }
+    assert_int_equal(pt_txn_commit(w, &err), PT_OK);
+    assert_false(pt_store_flush_pending(s));
+    assert_int_equal(pt_txn_begin(s, PT_TXN_READ, NULL, &r, &err), PT_OK);   /* LMDB alone */
+    assert_int_equal(pt_get(r, pt_slice("k002047", 7), &v, &err), PT_OK);
+    assert_memory_equal(v.data, "k002047", 7);
+    pt_txn_abort(r);
+    pt_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_overlay_hot_key_has_many_versions),
         cmocka_unit_test_setup_teardown(test_reads_merge_overlay_and_lmdb_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_keeps_its_snapshot_across_commits_and_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_after_many_ops, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
