@@ -79,11 +79,11 @@ void pt_txn_abort(pt_txn_t *t);
  * pt_store_close flushes too (from the thread that wrote last). */
 int pt_store_flush(pt_store_t *s, pt_error_t *err);
 /* Whether a deferred LMDB transaction waits for pt_store_flush (writer). */
+bool pt_store_flush_pending(const pt_store_t *s);
 /* The deferred transaction is also committed once it holds this many
  * physical operations: each may dirty its own 4 KiB page, which LMDB keeps
  * in memory until the commit (and on its free list after). */
 #define PT_STORE_FLUSH_OPS 2048u
-bool pt_store_flush_pending(const pt_store_t *s);
 
 int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err);
 int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err);

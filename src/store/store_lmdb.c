@@ -83,11 +83,11 @@
  * committed (pt_store_flush) every FLUSH_MS, past FLUSH_BYTES of overlay or
  * PT_STORE_FLUSH_OPS operations (which bounds LMDB's dirty pages, kept in
  * memory until the commit), or when the writer goes idle, and the overlay
- * generation it made redundant is replaced by an empty one. A reader's snapshot pairs the
- * overlay generation with exactly the LMDB snapshot it sits on
- * (begin_snapshot checks the txnid and retries), so it is always one
- * consistent state. The writer's own transactions need no overlay: `held`
- * contains everything. */
+ * generation it made redundant is replaced by an empty one. A reader's
+ * snapshot pairs the overlay generation with exactly the LMDB snapshot it
+ * sits on (begin_snapshot checks the txnid and retries), so it is always
+ * one consistent state. The writer's own transactions need no overlay:
+ * `held` contains everything. */
 #include "store/store.h"
 #include "store/overlay.h"
 #include "store/wal.h"
@@ -148,9 +148,9 @@ struct pt_store {
     int test_exit_at;
     size_t checkpoint_bytes, prefill;
     uint64_t checkpoint_ns;
-    size_t held_ops;               /* ops published since the last flush */
     /* Owned by the thread running write transactions. */
     pt_wal_buf_t ops;              /* ops of the open write transaction */
+    size_t held_ops;               /* ops published since the last flush */
     int seg_fd;
     uint64_t segno, seg_off;       /* current segment, its logical end */
     uint64_t seq;                  /* last sequence appended */
