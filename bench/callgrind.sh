@@ -48,6 +48,10 @@ SYNC_FLAG=()
 die() { echo "callgrind: FAIL: $*" >&2; exit 1; }
 command -v valgrind >/dev/null || die "valgrind not found (apt-get install valgrind)"
 [ -x "$PORTICO_BIN" ] || die "$PORTICO_BIN not found: run 'make build' or set PORTICO_BIN"
+for op in $OPS; do
+  case $op in GetItem | PutItem | BatchWriteItem) ;;
+    *) die "unknown operation '$op' in OPS (GetItem, PutItem, BatchWriteItem)" ;; esac
+done
 
 OUT=$BENCH_DIR/results/callgrind-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
@@ -145,5 +149,8 @@ for op in $OPS; do
   ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
   per_item=
   [ "$op" != BatchWriteItem ] || per_item=", $((ir / (n * 25))) per item"
-  echo "$op: $((ir / n)) instructions/request$per_item (${ir} over $n requests${NO_SYNC:+, --no-sync}; $(basename "$dump"))"
-done | tee "$OUT/summary.txt"
+  # Not `done | tee`: the loop would run in a subshell, and a failure there
+  # would leave its server running (the EXIT trap sees only this PID).
+  echo "$op: $((ir / n)) instructions/request$per_item (${ir} over $n requests${NO_SYNC:+, --no-sync}; $(basename "$dump"))" |
+    tee -a "$OUT/summary.txt"
+done
