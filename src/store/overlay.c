@@ -165,13 +165,6 @@ void pt_overlay_publish(pt_overlay_t *o, uint64_t seq)
     atomic_store_explicit(&o->published, seq, memory_order_release);
 }
 
-/* The newest version of n's key visible at snap, or NULL. */
-static const pt_ov_node_t *visible(const pt_overlay_t *o, const pt_ov_node_t *n, uint64_t snap)
-{
-    const pt_ov_node_t *v = find_ge(o, node_key(n), n->klen, snap, NULL);
-    return v && v->klen == n->klen && !memcmp(node_key(v), node_key(n), n->klen) ? v : NULL;
-}
-
 const pt_ov_node_t *pt_overlay_get(const pt_overlay_t *o, const void *key, size_t klen, uint64_t snap)
 {
     const pt_ov_node_t *v = find_ge(o, key, klen, snap, NULL);
@@ -184,7 +177,7 @@ const pt_ov_node_t *pt_overlay_seek(const pt_overlay_t *o, const void *key, size
     /* Sequences start at 1: (key, 0) follows all of key's versions. */
     const pt_ov_node_t *n = find_ge(o, key, klen, exclusive ? 0 : UINT64_MAX, NULL);
     while (n) {
-        const pt_ov_node_t *v = visible(o, n, snap);
+        const pt_ov_node_t *v = pt_overlay_get(o, node_key(n), n->klen, snap);
         if (v) return v;
         n = find_ge(o, node_key(n), n->klen, 0, NULL);   /* the next key */
     }
@@ -196,7 +189,7 @@ const pt_ov_node_t *pt_overlay_seek_le(const pt_overlay_t *o, const void *key, s
 {
     const pt_ov_node_t *n = find_lt(o, key, klen, exclusive ? UINT64_MAX : 0);
     while (n) {
-        const pt_ov_node_t *v = visible(o, n, snap);
+        const pt_ov_node_t *v = pt_overlay_get(o, node_key(n), n->klen, snap);
         if (v) return v;
         n = find_lt(o, node_key(n), n->klen, UINT64_MAX);   /* the previous key */
     }

@@ -1053,19 +1053,27 @@ static int write_at(int fd, const uint8_t *p, size_t n, uint64_t off)
     return PT_OK;
 }
 
+struct publish_ctx {
+    pt_store_t *s;
+    uint64_t seq;
+};
+
+static int publish_op(void *ctx, int type, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                      pt_error_t *err)
+{
+    (void)err;
+    struct publish_ctx *p = ctx;
+    if (pt_overlay_add(p->s->ov, key, klen, type == PT_WAL_OP_PUT ? val : NULL, vlen, p->seq)) pt_oom();
+    p->s->held_ops++;
+    return PT_OK;
+}
+
 /* Makes the ops of the record just logged (sequence seq) visible to
  * readers through the overlay. The ops are physical, as LMDB holds them. */
 static void publish(pt_store_t *s, uint64_t seq)
 {
-    const uint8_t *p = s->ops.data + PT_WAL_HDR, *end = s->ops.data + s->ops.len;
-    while (p < end) {
-        uint32_t klen = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-        uint32_t vlen = (uint32_t)p[5] | (uint32_t)p[6] << 8 | (uint32_t)p[7] << 16 | (uint32_t)p[8] << 24;
-        const uint8_t *key = p + 9;
-        if (pt_overlay_add(s->ov, key, klen, p[0] == PT_WAL_OP_PUT ? key + klen : NULL, vlen, seq)) pt_oom();
-        p = key + klen + vlen;
-        s->held_ops++;
-    }
+    struct publish_ctx p = {.s = s, .seq = seq};
+    (void)pt_wal_buf_each(&s->ops, publish_op, &p, NULL);   /* publish_op cannot fail */
     pt_overlay_publish(s->ov, seq);
 }
 

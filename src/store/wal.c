@@ -190,6 +190,23 @@ static size_t record_valid(const uint8_t *p, size_t avail, uint64_t segno)
     return len;
 }
 
+/* Calls fn for each op of well-framed ops [p, end). */
+static int each_op(const uint8_t *p, const uint8_t *end, pt_wal_op_fn fn, void *ctx, pt_error_t *err)
+{
+    while (p < end) {
+        size_t kl = get32(p + 1), vl = get32(p + 5);
+        int rc = fn(ctx, p[0], p + OP_HDR, kl, p + OP_HDR + kl, vl, err);
+        if (rc) return rc;
+        p += OP_HDR + kl + vl;
+    }
+    return PT_OK;
+}
+
+int pt_wal_buf_each(const pt_wal_buf_t *b, pt_wal_op_fn fn, void *ctx, pt_error_t *err)
+{
+    return each_op(b->data + PT_WAL_HDR, b->data + b->len, fn, ctx, err);
+}
+
 int pt_wal_replay(const char *path, uint64_t segno, uint64_t *last_seq, uint64_t *gap_seq,
                   pt_wal_op_fn fn, void *ctx, pt_error_t *err)
 {
@@ -233,11 +250,7 @@ int pt_wal_replay(const char *path, uint64_t segno, uint64_t *last_seq, uint64_t
             }
             q += OP_HDR + kl + vl;
         }
-        while (p < end) {
-            size_t kl = get32(p + 1), vl = get32(p + 5);
-            if ((rc = fn(ctx, p[0], p + OP_HDR, kl, p + OP_HDR + kl, vl, err))) goto out;
-            p += OP_HDR + kl + vl;
-        }
+        if ((rc = each_op(p, end, fn, ctx, err))) goto out;
         *last_seq = seq;
         off += len;
     }

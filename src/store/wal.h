@@ -51,6 +51,9 @@ int pt_wal_list(const char *dir, uint64_t **out, size_t *n, pt_error_t *err);
 typedef int (*pt_wal_op_fn)(void *ctx, int type, const uint8_t *key, size_t klen,
                             const uint8_t *val, size_t vlen, pt_error_t *err);
 
+/* Calls fn for every op in b, in order (stops at the first error). */
+int pt_wal_buf_each(const pt_wal_buf_t *b, pt_wal_op_fn fn, void *ctx, pt_error_t *err);
+
 /* Calls fn for every op of the valid records of segment file `path`, in
  * order, starting with sequence *last_seq + 1 and stopping at the first
  * invalid record (end of log, zero fill, stale or torn record). *last_seq

@@ -291,7 +291,8 @@ def test_ten_thousand_idle_connections(make_server):
             s.setblocking(False)
             rc = s.connect_ex(("127.0.0.1", srv.port))
             if rc not in (0, errno.EINPROGRESS):
-                refused[errno.errorcode.get(rc, rc)] = refused.get(errno.errorcode.get(rc, rc), 0) + 1
+                name = errno.errorcode.get(rc, rc)
+                refused[name] = refused.get(name, 0) + 1
             socks.append(s)
             if i % 500 == 499:
                 while server_sockets() < base + i + 1:
