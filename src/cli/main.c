@@ -325,15 +325,9 @@ static int serve(int argc, char **argv)
         pt_cli_auth_free(auth);
         return 1;
     }
-    pt_http_server_t *srv = NULL;
-    if (pt_http_server_start(&hopts, engine, &srv, err, sizeof err)) {
-        fprintf(stderr, "portico: %s\n", err);
-        pt_gw_close(gw);
-        pt_engine_close(engine);
-        pt_cli_auth_free(auth);
-        return 1;
-    }
-    /* Its listener: the same loop and connection code, another handler. */
+    /* The gateway's listener: the same loop and connection code, another
+     * handler. It opens before the API's, so that a client which waits
+     * for the API port finds the gateway's already listening. */
     pt_http_server_t *gsrv = NULL;
     if (gw) {
         pt_http_options_t gopts = hopts;
@@ -344,13 +338,21 @@ static int serve(int argc, char **argv)
         gopts.handler = pt_gw_handler(gw);
         if (pt_http_server_start(&gopts, engine, &gsrv, err, sizeof err)) {
             fprintf(stderr, "portico: gateway: %s\n", err);
-            pt_http_server_destroy(srv);
             pt_gw_close(gw);
             pt_engine_close(engine);
             pt_cli_auth_free(auth);
             return 1;
         }
         fprintf(stderr, "portico: gateway listening on %s\n", pt_http_server_address(gsrv));
+    }
+    pt_http_server_t *srv = NULL;
+    if (pt_http_server_start(&hopts, engine, &srv, err, sizeof err)) {
+        fprintf(stderr, "portico: %s\n", err);
+        if (gsrv) pt_http_server_destroy(gsrv);
+        pt_gw_close(gw);
+        pt_engine_close(engine);
+        pt_cli_auth_free(auth);
+        return 1;
     }
     fprintf(stderr, "portico %s listening on %s (%u thread%s, data %s)\n", PT_VERSION_STRING,
             pt_http_server_address(srv), hopts.threads, hopts.threads == 1 ? "" : "s",
