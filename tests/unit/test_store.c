@@ -28,6 +28,12 @@ static void rm_rf(const char *path)
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Every test runs twice: on a non-durable store (plain LMDB transactions)
+ * and on a durable one (the log, the overlay and deferred LMDB commits:
+ * top-level write transactions are children of one long LMDB transaction,
+ * store_lmdb.c). */
+static bool g_durable;
+
 typedef struct fixture {
     char dir[64];
     pt_store_t *store;
@@ -39,7 +45,7 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/pt_test_store_XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
     pt_error_t err;
-    pt_store_options_t o = {.path = f->dir, .durable = false};
+    pt_store_options_t o = {.path = f->dir, .durable = g_durable};
     if (pt_store_open(&o, &f->store, &err)) return -1;
     *state = f;
     return 0;
@@ -481,6 +487,55 @@ static void test_nested_abort_keeps_parent_changes(void **state)
     assert_value(f->store, S("shared"), "before");
 }
 
+/* Undoing a transaction must keep the commits before it that LMDB itself
+ * has not committed yet (durable: they are in the overlay and in the
+ * writer's open LMDB transaction), puts and deletions alike; checked in
+ * the overlay and again after the deferred LMDB commit (LMDB alone). */
+static void test_aborts_keep_earlier_unflushed_commits(void **state)
+{
+    fixture_t *f = *state;
+    pt_error_t err;
+    pt_txn_t *top, *child;
+    put_commit(f->store, S("a"), S("1"));
+    put_commit(f->store, S("b"), S("2"));
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_WRITE, NULL, &top, &err), PT_OK);
+    assert_int_equal(pt_del(top, S("b"), &err), PT_OK);
+    assert_int_equal(pt_txn_commit(top, &err), PT_OK);
+    put_commit(f->store, S("c"), S("3"));
+
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_WRITE, NULL, &top, &err), PT_OK);
+    assert_int_equal(pt_put(top, S("d"), S("4"), &err), PT_OK);
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_WRITE, top, &child, &err), PT_OK);
+    assert_int_equal(pt_put(child, S("a"), S("x"), &err), PT_OK);
+    assert_int_equal(pt_put(child, S("b"), S("x"), &err), PT_OK);
+    assert_int_equal(pt_del(child, S("c"), &err), PT_OK);
+    pt_txn_abort(child);
+    pt_slice_t v;
+    assert_int_equal(pt_get(top, S("a"), &v, &err), PT_OK);
+    assert_slice(v, S("1"));
+    assert_int_equal(pt_get(top, S("b"), &v, &err), PT_NOTFOUND);
+    assert_int_equal(pt_get(top, S("c"), &v, &err), PT_OK);
+    assert_int_equal(pt_get(top, S("d"), &v, &err), PT_OK);   /* the parent's own write */
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_WRITE, top, &child, &err), PT_OK);
+    assert_int_equal(pt_put(child, S("e"), S("5"), &err), PT_OK);
+    assert_int_equal(pt_txn_commit(child, &err), PT_OK);
+    assert_int_equal(pt_txn_commit(top, &err), PT_OK);
+
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_WRITE, NULL, &top, &err), PT_OK);
+    assert_int_equal(pt_put(top, S("a"), S("y"), &err), PT_OK);
+    assert_int_equal(pt_del(top, S("d"), &err), PT_OK);
+    pt_txn_abort(top);
+
+    for (int pass = 0; pass < 2; pass++) {
+        assert_value(f->store, S("a"), "1");
+        assert_value(f->store, S("b"), NULL);
+        assert_value(f->store, S("c"), "3");
+        assert_value(f->store, S("d"), "4");
+        assert_value(f->store, S("e"), "5");
+        assert_int_equal(pt_store_flush(f->store, &err), PT_OK);
+    }
+}
+
 static void test_nested_txn_of_read_txn_is_refused(void **state)
 {
     fixture_t *f = *state;
@@ -594,6 +649,7 @@ static void test_backup_copy_opens_and_contains_data(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/backup", f->dir);
     pt_error_t err;
+    assert_int_equal(pt_store_flush(f->store, &err), PT_OK);   /* the backup copies LMDB's commits */
     assert_int_equal(pt_store_backup(f->store, path, &err), PT_OK);
     /* A second backup into the same directory would overwrite it: refused. */
     assert_int_equal(pt_store_backup(f->store, path, &err), PT_ERR);
@@ -625,7 +681,7 @@ static void test_map_full_fails_with_clear_error_and_store_stays_usable(void **s
     snprintf(path, sizeof path, "%s/small", f->dir);
     pt_error_t err;
     pt_store_t *s;
-    pt_store_options_t o = {.path = path, .map_size = 1 << 20};
+    pt_store_options_t o = {.path = path, .map_size = 1 << 20, .durable = g_durable};
     assert_int_equal(pt_store_open(&o, &s, &err), PT_OK);
     pt_txn_t *t;
     static char big[64 << 10];
@@ -757,6 +813,7 @@ int main(void)
         T(test_cursor_del_while_iterating_continues_with_next_key),
         T(test_cursor_left_open_is_detached_when_txn_ends),
         T(test_nested_abort_keeps_parent_changes),
+        T(test_aborts_keep_earlier_unflushed_commits),
         T(test_nested_txn_of_read_txn_is_refused),
         T(test_write_abort_discards_changes),
         T(test_read_txn_sees_snapshot_from_its_begin),
@@ -769,5 +826,8 @@ int main(void)
         T(test_concurrent_readers_see_consistent_snapshots_during_commits),
 #undef T
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    g_durable = false;
+    int failed = cmocka_run_group_tests_name("store, not durable", tests, NULL, NULL);
+    g_durable = true;
+    return failed + cmocka_run_group_tests_name("store, durable", tests, NULL, NULL);
 }
