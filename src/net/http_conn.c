@@ -1,4 +1,4 @@
-/* One HTTP/1.1 connection: parsing (http-parser), routing to the engine,
+/* One HTTP/1.1 connection: parsing (util/http_parse.c), routing to the engine,
  * writing responses, keep-alive, pipelining, limits and timeouts.
  *
  * Life of a request. Reads land in the loop's shared buffer and are parsed
@@ -107,7 +107,6 @@
  * timeout becomes an inactivity timeout while such a body arrives (a big
  * upload may take longer than read_timeout), and no deadline runs while it
  * is paused (the handler's upstream has its own). */
-#include <http_parser.h>
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -121,6 +120,7 @@
 #include "auth/auth.h"
 #include "net/http_handler.h"
 #include "net/http_internal.h"
+#include "util/http_parse.h"
 #include "util/arena.h"
 #include "util/buf.h"
 
@@ -166,7 +166,7 @@ struct pt_conn {
     pt_worker_t *w;
     pt_conn_t *prev, *next;   /* worker's open connections */
     pt_conn_t *done_next;     /* worker's completion queue */
-    http_parser parser;
+    pt_hp_t parser;
     int refs;                 /* 1 while the handle is open, +1 per call in flight */
     uint8_t phase;
     bool closing;             /* uv_close issued */
@@ -698,7 +698,7 @@ static bool authenticate(pt_conn_t *c, const char *op, size_t op_len)
     const char *url = c->url.data ? c->url.data : "/";
     size_t ul = c->url.data ? c->url.len : 1;
     const char *q = memchr(url, '?', ul);
-    const char *method = http_method_str(c->parser.method);
+    const char *method = c->parser.method_str;
     pt_sigv4_request_t req = {
         .method = method,
         .method_len = strlen(method),
@@ -735,7 +735,7 @@ static void dispatch(pt_conn_t *c)
     c->phase = PH_BUSY;
     c->deadline = 0;
     c->close_after = !c->keep_alive || c->w->stopping;
-    c->head_only = c->parser.method == HTTP_HEAD;
+    c->head_only = c->parser.method == PT_HP_HEAD;
     c->reply_json = false;
     if (c->handler) {
         handler_dispatch(c);
@@ -743,11 +743,11 @@ static void dispatch(pt_conn_t *c)
     }
 
     switch (c->parser.method) {
-    case HTTP_GET:
-    case HTTP_HEAD:
+    case PT_HP_GET:
+    case PT_HP_HEAD:
         respond(c, 200, "text/plain", HEALTH_BODY, sizeof HEALTH_BODY - 1);
         return;
-    case HTTP_POST:
+    case PT_HP_POST:
         break;
     default:
         respond(c, 404, "text/xml", UNKNOWN_XML, sizeof UNKNOWN_XML - 1);
@@ -781,7 +781,7 @@ static void append_bounded(char *dst, size_t cap, size_t *len, const char *at, s
     *len += n; /* keeps counting past cap: callers detect truncation */
 }
 
-static int on_message_begin(http_parser *p)
+static int on_message_begin(pt_hp_t *p)
 {
     pt_conn_t *c = p->data;
     c->phase = PH_READING;
@@ -810,14 +810,14 @@ static int on_message_begin(http_parser *p)
 }
 
 /* Handler mode: the request-target (bounded by the header limit). */
-static int on_url(http_parser *p, const char *at, size_t n)
+static int on_url(pt_hp_t *p, const char *at, size_t n)
 {
     pt_conn_t *c = p->data;
     if (c->capture) pt_buf_append(&c->url, at, n);
     return 0;
 }
 
-static int on_header_field(http_parser *p, const char *at, size_t n)
+static int on_header_field(pt_hp_t *p, const char *at, size_t n)
 {
     pt_conn_t *c = p->data;
     if (c->in_value) { /* the first piece of a new header line */
@@ -838,7 +838,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
     return 0;
 }
 
-static int on_header_value(http_parser *p, const char *at, size_t n)
+static int on_header_value(pt_hp_t *p, const char *at, size_t n)
 {
     pt_conn_t *c = p->data;
     if (!c->in_value) {
@@ -874,7 +874,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     return 0;
 }
 
-static int on_headers_complete(http_parser *p)
+static int on_headers_complete(pt_hp_t *p)
 {
     pt_conn_t *c = p->data;
     if (c->capture) {
@@ -887,8 +887,8 @@ static int on_headers_complete(http_parser *p)
         c->reject_status = 400;
         return -1;
     }
-    bool chunked = (p->flags & F_CHUNKED) != 0;
-    bool has_length = !chunked && p->content_length != ULLONG_MAX;
+    bool chunked = p->chunked;
+    bool has_length = !chunked && p->content_length != PT_HP_NO_LENGTH;
     if (c->handler && c->handler->stream_body && !p->upgrade &&
         (chunked || (has_length && p->content_length > 0 && p->content_length <= LLONG_MAX))) {
         /* The handler may take the request before its body. */
@@ -897,10 +897,10 @@ static int on_headers_complete(http_parser *p)
         if (c->handler->stream_body(c->handler->ctx, &c->hx) == 1) {
             c->rx = RX_WAIT;
             c->rx_dispatch = true;
-            c->keep_alive = http_should_keep_alive(p);
+            c->keep_alive = pt_hp_keep_alive(p);
             has_length = false; /* no reservation: the body is not kept */
             chunked = true;     /* (for 100-continue below: a body follows) */
-            http_parser_pause(p, 1); /* consume() dispatches */
+            pt_hp_pause(p, true); /* consume() dispatches */
         } else {
             c->rx_length = 0;
         }
@@ -926,7 +926,7 @@ static int on_headers_complete(http_parser *p)
     return 0;
 }
 
-static int on_body(http_parser *p, const char *at, size_t n)
+static int on_body(pt_hp_t *p, const char *at, size_t n)
 {
     pt_conn_t *c = p->data;
     if (c->rx != RX_NONE) { /* streamed: never kept */
@@ -949,23 +949,23 @@ static int on_body(http_parser *p, const char *at, size_t n)
     return 0;
 }
 
-static int on_message_complete(http_parser *p)
+static int on_message_complete(pt_hp_t *p)
 {
     pt_conn_t *c = p->data;
     /* Upgrade requests (WebSocket, h2c) are answered as plain requests; the
      * connection cannot continue after them. */
-    c->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    c->keep_alive = pt_hp_keep_alive(p) && !p->upgrade;
     if (c->rx != RX_NONE) { /* a streamed body's end (rx_feed goes on) */
         c->rx_msg_done = true;
-        http_parser_pause(p, 1);
+        pt_hp_pause(p, true);
         return 0;
     }
     c->request_ready = true;
-    http_parser_pause(p, 1); /* one request in flight: see the file comment */
+    pt_hp_pause(p, true); /* one request in flight: see the file comment */
     return 0;
 }
 
-static const http_parser_settings parser_settings = {
+static const pt_hp_settings_t parser_settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
     .on_header_field = on_header_field,
@@ -982,25 +982,25 @@ static size_t consume(pt_conn_t *c, const char *data, size_t len)
 {
     size_t off = 0;
     while (off < len && !c->busy && !c->closing && c->phase != PH_LINGER) {
-        size_t n = http_parser_execute(&c->parser, &parser_settings, data + off, len - off);
+        size_t n = pt_hp_execute(&c->parser, &parser_settings, data + off, len - off);
         off += n;
         if (c->closing) return len; /* a callback's write failed */
         if (c->rx_dispatch) { /* a streamed body: the handler takes it now */
             c->rx_dispatch = false;
-            http_parser_pause(&c->parser, 0);
+            pt_hp_pause(&c->parser, false);
             dispatch(c);
             continue;
         }
         if (c->request_ready) {
             c->request_ready = false;
-            http_parser_pause(&c->parser, 0);
+            pt_hp_pause(&c->parser, false);
             dispatch(c);
             continue;
         }
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-        if (e != HPE_OK) {
+        enum pt_hp_error e = c->parser.error;
+        if (e != PT_HP_OK) {
             int status = c->reject_status ? c->reject_status
-                         : e == HPE_HEADER_OVERFLOW ? 431
+                         : e == PT_HP_HEADER_OVERFLOW ? 431
                                                     : 400;
             reject(c, status);
             return len;
@@ -1248,7 +1248,7 @@ static pt_conn_t *conn_new(pt_worker_t *w)
 static void conn_begin(pt_conn_t *c)
 {
     uv_tcp_nodelay(&c->tcp, 1);
-    http_parser_init(&c->parser, HTTP_REQUEST);
+    pt_hp_init(&c->parser, PT_HTTP_MAX_HEADER_BYTES);
     c->parser.data = c;
     c->phase = PH_IDLE;
     c->deadline = now_ms(c) + opts_of(c)->idle_timeout_ms;
@@ -1380,7 +1380,7 @@ static void handler_prepare(pt_conn_t *c)
     }
     pt_buf_putc(&c->url, 0);
     c->url.len--;
-    snprintf(x->method, sizeof x->method, "%s", http_method_str(c->parser.method));
+    snprintf(x->method, sizeof x->method, "%s", c->parser.method_str);
     /* The peer cannot change during the connection: asked once (a
      * getpeername() per request showed up in the gateway's profile). */
     struct sockaddr_storage ss;
@@ -1707,13 +1707,13 @@ static size_t rx_feed(pt_conn_t *c, const char *data, size_t n)
      * the response must not start parsing the next request under us. */
     bool saved = c->hx_in_dispatch;
     c->hx_in_dispatch = true;
-    size_t used = http_parser_execute(&c->parser, &parser_settings, data, n);
+    size_t used = pt_hp_execute(&c->parser, &parser_settings, data, n);
     c->hx_in_dispatch = saved;
     if (c->closing) return n;
-    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-    if (e == HPE_PAUSED) {
-        http_parser_pause(&c->parser, 0);
-    } else if (e != HPE_OK) {
+    enum pt_hp_error e = c->parser.error;
+    if (e == PT_HP_PAUSED) {
+        pt_hp_pause(&c->parser, false);
+    } else if (e != PT_HP_OK) {
         conn_close(c); /* malformed framing: on_close aborts the body */
         return n;
     }

@@ -332,8 +332,9 @@ int pt_http_server_start(const pt_http_options_t *opts, pt_engine_t *engine,
         snprintf(errbuf, errlen, "port must be between 0 and 65535");
         return PT_ERR;
     }
-    /* The request line + headers limit is http-parser's own (process-wide)
-     * setting: it answers HPE_HEADER_OVERFLOW, which we turn into 431. */
+    /* Requests are parsed by util/http_parse.c (its limit is set per
+     * connection); the gateway's upstream responses by http-parser, whose
+     * header limit is a process-wide setting: the same bound for both. */
     http_parser_set_max_header_size(PT_HTTP_MAX_HEADER_BYTES);
     struct sockaddr_storage ss;
     socklen_t sslen;
