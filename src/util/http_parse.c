@@ -1,10 +1,11 @@
 /* The HTTP/1.x request parser (see http_parse.h).
  *
  * One state per place a byte can be in; every token (method, target,
- * field name, value, chunk data) is scanned by a tight loop over a class
- * table and reported as one span, so the cost per byte is a load and a
- * compare. A token cut by the end of the input is reported as far as it
- * goes and continued by the next call. Special headers (Content-Length,
+ * field name, value, chunk data) is scanned by a tight loop and reported
+ * as one span: targets and header values 8 bytes at a time (SWAR), other
+ * tokens with one class-table lookup per byte; the usual "HTTP/1.1\r\n"
+ * and a value's CRLF are taken at once. A token cut by the end of the
+ * input is reported as far as it goes and continued by the next call. Special headers (Content-Length,
  * Transfer-Encoding, Connection, Upgrade) are recognised by their
  * lower-cased name at the ':' and their value bytes are interpreted as
  * they stream by. */
