@@ -6,8 +6,8 @@
  * CRC-32 of the body in decimal, which the SDKs verify; x-amzn-RequestId is
  * 52 characters of [A-Z0-9] like AWS's, drawn from a per-loop xorshift128+
  * generator seeded from the kernel's random source (unique in practice:
- * 52 base-36 digits carry ~268 bits; 13 draws of 64 bits feed them). Everything here runs on one loop
- * thread and touches only that worker's state. */
+ * 52 base-36 digits carry ~268 bits, from 13 draws of 64 bits). Everything
+ * here runs on one loop thread and touches only that worker's state. */
 #include "net/http_internal.h"
 
 #include <stdio.h>
