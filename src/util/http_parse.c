@@ -458,14 +458,15 @@ size_t pt_hp_execute(pt_hp_t *p, const pt_hp_settings_t *s, const char *data, si
             goto headers_done;
         case S_MESSAGE_DONE:
             goto message_done;
-        case S_BODY: {
+        case S_BODY:         /* Content-Length bytes */
+        case S_CHUNK_DATA: { /* a chunk's bytes */
             size_t n = (size_t)(end - q);
             if (n > p->remaining) n = (size_t)p->remaining;
             p->remaining -= n;
             const unsigned char *a = q;
             q += n;
             DATA(on_body, a, n);
-            if (!p->remaining) p->state = S_MESSAGE_DONE;
+            if (!p->remaining) p->state = p->state == S_BODY ? S_MESSAGE_DONE : S_CHUNK_DATA_END;
             break;
         }
         case S_CHUNK_SIZE: {
@@ -495,16 +496,6 @@ size_t pt_hp_execute(pt_hp_t *p, const pt_hp_settings_t *s, const char *data, si
             if (*q != '\r') FAIL("invalid chunk extension");
             p->state = S_CR;
             p->next = p->remaining ? S_CHUNK_DATA : S_TRAILER_START;
-            break;
-        }
-        case S_CHUNK_DATA: {
-            size_t n = (size_t)(end - q);
-            if (n > p->remaining) n = (size_t)p->remaining;
-            p->remaining -= n;
-            const unsigned char *a = q;
-            q += n;
-            DATA(on_body, a, n);
-            if (!p->remaining) p->state = S_CHUNK_DATA_END;
             break;
         }
         case S_CHUNK_DATA_END:
