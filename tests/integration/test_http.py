@@ -509,6 +509,40 @@ def test_content_length_with_chunked_is_rejected(server):
     assert roundtrip(server, raw).status == 400
 
 
+@pytest.mark.parametrize("raw", [
+    b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",    # two lengths
+    b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",  # another coding
+    b"GET / HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n",                            # obs-fold
+    b"GET http://example.com/ HTTP/1.1\r\n\r\n",                                   # proxies' form
+    b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}0\r\n\r\n",  # chunk overrun
+])
+def test_ambiguous_framing_gets_400_and_close(server, raw):
+    """Where a request's end could be read two ways, it is refused
+    (src/util/http_parse.c, docs/security.md)."""
+    with server.connect() as s:
+        s.sendall(raw)
+        rd = Reader(s)
+        r = rd.read()
+        assert r.status == 400, raw
+        assert r.header("connection") == "close"
+        assert rd.at_eof()
+    assert_alive(server)
+
+
+def test_chunked_body_with_extensions_and_trailers_is_served(server):
+    body = b"{}"
+    raw = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: " + JSON_CT.encode()
+           + b"\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nTransfer-Encoding: chunked\r\n\r\n"
+           + b"2;name=value\r\n" + body + b"\r\n0\r\nX-Trailer: t\r\n\r\n")
+    with server.connect() as s:
+        s.sendall(raw + get())
+        rd = Reader(s)
+        r = rd.read()
+        assert r.status == 200, r.body
+        assert b"TableNames" in r.body
+        assert rd.read().status == 200   # the next request on the connection
+
+
 # ---------------------------------------------------------------- timeouts and slow clients
 
 
