@@ -5,7 +5,10 @@
  * put itself, so callers writing many items of one table in one job
  * (BatchWriteItem) accumulate the deltas and write the record once
  * (pt_item_write_deferred / pt_item_stats_flush). Reading the old item only
- * for its size (pt_item_read_size) skips the decode and its arena copy. */
+ * for its size (pt_item_read_size) skips the decode and its arena copy, and
+ * where a put needs nothing else of it (BatchWriteItem without indexes or
+ * TTL) the store reports it while writing (pt_item_put_sized): one B-tree
+ * descent per new item instead of two. */
 #include "engine/item_store.h"
 
 #include <assert.h>
@@ -90,6 +93,26 @@ int pt_item_write_deferred(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const p
     return item_write(txn, t, key, old, new_item, PT_WRITE_CLIENT, index_units, stats, err);
 }
 
+static int encode_and_put(pt_txn_t *txn, pt_slice_t key, const pt_stored_item_t *item, uint8_t *head,
+                          size_t *old_len, pt_error_t *err);
+
+int pt_item_put_sized(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *new_item, bool *existed,
+                      uint32_t *old_size, pt_item_stats_t *stats, pt_error_t *err)
+{
+    assert(!pt_item_write_needs_old(t));
+    (void)t;
+    uint8_t head[4];   /* a stored item starts with its size, u32 BE */
+    size_t old_len;
+    int rc = encode_and_put(txn, key, new_item, head, &old_len, err);
+    if (rc) return rc;
+    *existed = old_len != PT_STORE_NO_OLD;
+    if (*existed && old_len < sizeof head) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
+    *old_size = *existed ? (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3] : 0;
+    stats->items += *existed ? 0 : 1;
+    stats->bytes += (int64_t)new_item->size - (int64_t)*old_size;
+    return PT_OK;
+}
+
 int pt_item_stats_flush(pt_txn_t *txn, const pt_table_t *t, pt_item_stats_t *stats, pt_error_t *err)
 {
     if (!stats->items && !stats->bytes) return PT_OK;
@@ -147,6 +170,20 @@ static void encode_buffer_done(pt_buf_t *b)
     }
 }
 
+/* Stores item under key: its size (u32 BE) and its encoding. With head,
+ * also reports the replaced value (pt_put_replacing). */
+static int encode_and_put(pt_txn_t *txn, pt_slice_t key, const pt_stored_item_t *item, uint8_t *head,
+                          size_t *old_len, pt_error_t *err)
+{
+    pt_buf_t *b = encode_buffer();
+    pt_buf_put_u32be(b, item->size);
+    pt_item_encode(&item->item, b);
+    pt_slice_t v = pt_slice(b->data, b->len);
+    int rc = head ? pt_put_replacing(txn, key, v, head, 4, old_len, err) : pt_put(txn, key, v, err);
+    encode_buffer_done(b);
+    return rc;
+}
+
 static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
                       const pt_stored_item_t *new_item, pt_write_origin_t origin, pt_index_units_t *index_units,
                       pt_item_stats_t *stats, pt_error_t *err)
@@ -163,11 +200,7 @@ static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_sto
                               new_item ? new_item->size : 0, index_units, err)))
         return rc;
     if (new_item) {
-        pt_buf_t *b = encode_buffer();
-        pt_buf_put_u32be(b, new_item->size);
-        pt_item_encode(&new_item->item, b);
-        rc = pt_put(txn, key, pt_slice(b->data, b->len), err);
-        encode_buffer_done(b);
+        rc = encode_and_put(txn, key, new_item, NULL, NULL, err);
     } else {
         rc = old ? pt_del(txn, key, err) : PT_OK;
         if (rc == PT_NOTFOUND) rc = PT_OK;

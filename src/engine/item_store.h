@@ -94,6 +94,13 @@ int pt_item_write_deferred(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const p
                            const pt_stored_item_t *new_item, struct pt_index_units *index_units,
                            pt_item_stats_t *stats, pt_error_t *err);
 
+/* The put of pt_item_write_deferred for a table whose old items matter
+ * only by their size (!pt_item_write_needs_old): the store writes the item
+ * and reports the size of the one it replaced (*existed, *old_size) in one
+ * call, where reading it first would cost a second B-tree descent. */
+int pt_item_put_sized(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *new_item, bool *existed,
+                      uint32_t *old_size, pt_item_stats_t *stats, pt_error_t *err);
+
 /* Writes the accumulated *stats of table `t` (nothing when they are zero)
  * and zeroes them. */
 int pt_item_stats_flush(pt_txn_t *txn, const pt_table_t *t, pt_item_stats_t *stats, pt_error_t *err);

@@ -87,6 +87,13 @@ bool pt_store_flush_pending(const pt_store_t *s);
 
 int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err);
 int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err);
+/* pt_put that also reports the value it replaced: *old_len is its length
+ * (PT_STORE_NO_OLD when the key was new) and its first min(head_cap,
+ * *old_len) bytes are copied to head. A new key costs one B-tree descent,
+ * where pt_get + pt_put cost two. */
+#define PT_STORE_NO_OLD SIZE_MAX
+int pt_put_replacing(pt_txn_t *t, pt_slice_t key, pt_slice_t value, uint8_t *head, size_t head_cap, size_t *old_len,
+                     pt_error_t *err);
 int pt_del(pt_txn_t *t, pt_slice_t key, pt_error_t *err);   /* PT_NOTFOUND if absent */
 
 int pt_cursor_open(pt_txn_t *t, pt_cursor_t **out, pt_error_t *err);

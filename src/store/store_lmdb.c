@@ -1277,6 +1277,50 @@ int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err)
     return PT_OK;
 }
 
+int pt_put_replacing(pt_txn_t *t, pt_slice_t key, pt_slice_t value, uint8_t *head, size_t head_cap, size_t *old_len,
+                     pt_error_t *err)
+{
+    *old_len = PT_STORE_NO_OLD;
+    if (t->mode != PT_TXN_WRITE)
+        return pt_error_set(err, PT_E_INTERNAL, "pt_put_replacing: read-only transaction");
+    if (check_key(key, "pt_put_replacing", err)) return PT_ERR;
+    if (key.len >= LONG_KEY_MIN) {   /* the long form's checks live in pt_get and pt_put */
+        pt_slice_t v;
+        int rc = pt_get(t, key, &v, err);
+        if (rc == PT_ERR) return PT_ERR;
+        if (rc == PT_OK) {
+            *old_len = v.len;
+            memcpy(head, v.data, v.len < head_cap ? v.len : head_cap);
+        }
+        return pt_put(t, key, value, err);
+    }
+    pt_store_t *s = t->store;
+    uint8_t buf[LONG_KEY_MIN];
+    MDB_val k = physical_key(key, buf), v = to_val(value);
+    size_t mark = s->ops.len;
+    if (s->wal) {   /* logged first, as in put_logged; LMDB copies from the log buffer */
+        uint8_t *p = pt_wal_buf_put(&s->ops, k.mv_data, k.mv_size, value.len);
+        if (!p) return pt_error_set(err, PT_E_INTERNAL, "pt_put_replacing: out of memory");
+        if (value.len) memcpy(p, value.data, value.len);
+        v.mv_data = p;
+    }
+    /* MDB_NOOVERWRITE finds an existing key before it changes anything
+     * and hands back its value; only then is it overwritten. */
+    MDB_val found = v;
+    int rc = mdb_put(t->txn, s->dbi, &k, &found, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        *old_len = found.mv_size;
+        memcpy(head, found.mv_data, found.mv_size < head_cap ? found.mv_size : head_cap);
+        rc = mdb_put(t->txn, s->dbi, &k, &v, 0);
+    }
+    if (rc) {
+        if (s->wal) s->ops.len = mark;
+        *old_len = PT_STORE_NO_OLD;
+        return lmdb_error(err, rc, "mdb_put", s);
+    }
+    return PT_OK;
+}
+
 int pt_del(pt_txn_t *t, pt_slice_t key, pt_error_t *err)
 {
     if (t->mode != PT_TXN_WRITE)

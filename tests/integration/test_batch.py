@@ -126,6 +126,25 @@ def test_batch_write_consumed_capacity_total_per_table(ddb, raw, two_tables):
     ]}
 
 
+def test_batch_write_overwrites_bill_the_larger_item_and_keep_statistics_exact(ddb, raw, hash_table):
+    """A put replacing a bigger item is billed by the old item's size, and
+    ItemCount / TableSizeBytes count each item once at its new size."""
+    ddb.batch_write_item(RequestItems={hash_table: [put({"id": s("big"), "p": s("x" * 2500)}),
+                                                    put({"id": s("small")})]})
+    r = raw.call("BatchWriteItem", {"ReturnConsumedCapacity": "TOTAL", "RequestItems": {hash_table: [
+        put({"id": s("big")}),                      # replaces ~2.5 KB: 3 units
+        put({"id": s("small"), "p": s("y" * 10)}),  # 1 unit
+        put({"id": s("new")}),                      # 1 unit
+    ]}})
+    assert r.status == 200, r
+    assert r.json["ConsumedCapacity"] == [{"TableName": hash_table, "CapacityUnits": 5.0,
+                                           "WriteCapacityUnits": 5.0}]
+    t = ddb.describe_table(TableName=hash_table)["Table"]
+    assert t["ItemCount"] == 3
+    # sizes: "id"+"big" = 5, "id"+"small" + "p"+10 = 7 + 11, "id"+"new" = 5
+    assert t["TableSizeBytes"] == 5 + 18 + 5
+
+
 def test_batch_write_consumed_capacity_indexes_and_item_collection_metrics(ddb, raw, hash_table):
     r = raw.call("BatchWriteItem", {"ReturnConsumedCapacity": "INDEXES", "ReturnItemCollectionMetrics": "SIZE",
                                     "RequestItems": {hash_table: [put({"id": s("1")})]}})

@@ -127,6 +127,41 @@ static void test_put_get_del_round_trip(void **state)
     assert_value(f->store, S("k1"), NULL);
 }
 
+static void test_put_replacing_reports_the_replaced_value(void **state)
+{
+    fixture_t *f = *state;
+    pt_error_t err;
+    pt_txn_t *t;
+    uint8_t head[4];
+    size_t old_len;
+    char long_key[600];
+    memset(long_key, 'L', sizeof long_key);
+    pt_slice_t lk = pt_slice(long_key, sizeof long_key);
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_WRITE, NULL, &t, &err), PT_OK);
+    assert_int_equal(pt_put_replacing(t, S("k"), S("first"), head, sizeof head, &old_len, &err), PT_OK);
+    assert_true(old_len == PT_STORE_NO_OLD);
+    assert_int_equal(pt_put_replacing(t, S("k"), S("second"), head, sizeof head, &old_len, &err), PT_OK);
+    assert_int_equal(old_len, 5);
+    assert_memory_equal(head, "firs", 4);
+    assert_int_equal(pt_put_replacing(t, S("k"), S("3"), head, sizeof head, &old_len, &err), PT_OK);
+    assert_int_equal(old_len, 6);
+    assert_memory_equal(head, "seco", 4);
+    assert_int_equal(pt_put_replacing(t, lk, S("x"), head, sizeof head, &old_len, &err), PT_OK);
+    assert_true(old_len == PT_STORE_NO_OLD);
+    assert_int_equal(pt_put_replacing(t, lk, S("yz"), head, sizeof head, &old_len, &err), PT_OK);
+    assert_int_equal(old_len, 1);
+    assert_int_equal(head[0], 'x');
+    assert_int_equal(pt_txn_commit(t, &err), PT_OK);
+    for (int pass = 0; pass < 2; pass++) {   /* durable: from the log's overlay, then from LMDB */
+        assert_value(f->store, S("k"), "3");
+        assert_value(f->store, lk, "yz");
+        assert_int_equal(pt_store_flush(f->store, &err), PT_OK);
+    }
+    assert_int_equal(pt_txn_begin(f->store, PT_TXN_READ, NULL, &t, &err), PT_OK);
+    assert_int_equal(pt_put_replacing(t, S("k"), S("no"), head, sizeof head, &old_len, &err), PT_ERR);
+    pt_txn_abort(t);
+}
+
 static void test_put_empty_value_is_stored(void **state)
 {
     fixture_t *f = *state;
@@ -802,6 +837,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_put_get_del_round_trip),
+        T(test_put_replacing_reports_the_replaced_value),
         T(test_put_empty_value_is_stored),
         T(test_put_rejects_empty_and_oversized_keys),
         T(test_long_keys_round_trip_and_iterate_in_order),
