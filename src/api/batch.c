@@ -653,9 +653,10 @@ static int write_apply(pt_call_t *call, pt_txn_t *txn)
         for (uint32_t r = 0; r < wt->nreqs && rc == PT_OK; r++) {
             write_req_t *q = &wt->reqs[r];
             if (!need_old && q->is_put) {   /* the store reports the old size as it writes */
-                bool existed;
-                uint32_t old_size;
+                bool existed = false;
+                uint32_t old_size = 0;
                 rc = pt_item_put_sized(txn, t, q->key, &q->item, &existed, &old_size, &stats, &call->err);
+                if (rc != PT_OK) break;
                 pt_index_units_t none = {.n = 0};
                 uint32_t billed = q->item.size > old_size ? q->item.size : old_size;
                 pt_capacity_add_write(&cap[i], &call->arena, pt_api_write_units(billed), &none);

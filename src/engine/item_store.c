@@ -93,26 +93,6 @@ int pt_item_write_deferred(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const p
     return item_write(txn, t, key, old, new_item, PT_WRITE_CLIENT, index_units, stats, err);
 }
 
-static int encode_and_put(pt_txn_t *txn, pt_slice_t key, const pt_stored_item_t *item, uint8_t *head,
-                          size_t *old_len, pt_error_t *err);
-
-int pt_item_put_sized(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *new_item, bool *existed,
-                      uint32_t *old_size, pt_item_stats_t *stats, pt_error_t *err)
-{
-    assert(!pt_item_write_needs_old(t));
-    (void)t;
-    uint8_t head[4];   /* a stored item starts with its size, u32 BE */
-    size_t old_len;
-    int rc = encode_and_put(txn, key, new_item, head, &old_len, err);
-    if (rc) return rc;
-    *existed = old_len != PT_STORE_NO_OLD;
-    if (*existed && old_len < sizeof head) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
-    *old_size = *existed ? (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3] : 0;
-    stats->items += *existed ? 0 : 1;
-    stats->bytes += (int64_t)new_item->size - (int64_t)*old_size;
-    return PT_OK;
-}
-
 int pt_item_stats_flush(pt_txn_t *txn, const pt_table_t *t, pt_item_stats_t *stats, pt_error_t *err)
 {
     if (!stats->items && !stats->bytes) return PT_OK;
@@ -182,6 +162,23 @@ static int encode_and_put(pt_txn_t *txn, pt_slice_t key, const pt_stored_item_t 
     int rc = head ? pt_put_replacing(txn, key, v, head, 4, old_len, err) : pt_put(txn, key, v, err);
     encode_buffer_done(b);
     return rc;
+}
+
+int pt_item_put_sized(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *new_item, bool *existed,
+                      uint32_t *old_size, pt_item_stats_t *stats, pt_error_t *err)
+{
+    assert(!pt_item_write_needs_old(t));
+    (void)t;
+    uint8_t head[4];   /* a stored item starts with its size, u32 BE */
+    size_t old_len;
+    int rc = encode_and_put(txn, key, new_item, head, &old_len, err);
+    if (rc) return rc;
+    *existed = old_len != PT_STORE_NO_OLD;
+    if (*existed && old_len < sizeof head) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
+    *old_size = *existed ? (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3] : 0;
+    stats->items += *existed ? 0 : 1;
+    stats->bytes += (int64_t)new_item->size - (int64_t)*old_size;
+    return PT_OK;
 }
 
 static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
