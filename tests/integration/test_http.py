@@ -490,17 +490,21 @@ def test_many_headers_under_limit_are_fine(server):
     assert roundtrip(server, get(extra=extra)).status == 200
 
 
+def assert_refused_with_400_and_close(server, raw):
+    with server.connect() as s:
+        s.sendall(raw)
+        rd = Reader(s)
+        r = rd.read()
+        assert r.status == 400, raw
+        assert r.header("connection") == "close"
+        assert rd.at_eof()
+    assert_alive(server)
+
+
 def test_malformed_request_line_gets_400_and_close(server):
     for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET /\x00 HTTP/1.1\r\n\r\n",
                 b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"):
-        with server.connect() as s:
-            s.sendall(raw)
-            rd = Reader(s)
-            r = rd.read()
-            assert r.status == 400, raw
-            assert r.header("connection") == "close"
-            assert rd.at_eof()
-    assert_alive(server)
+        assert_refused_with_400_and_close(server, raw)
 
 
 def test_content_length_with_chunked_is_rejected(server):
@@ -519,14 +523,7 @@ def test_content_length_with_chunked_is_rejected(server):
 def test_ambiguous_framing_gets_400_and_close(server, raw):
     """Where a request's end could be read two ways, it is refused
     (src/util/http_parse.c, docs/security.md)."""
-    with server.connect() as s:
-        s.sendall(raw)
-        rd = Reader(s)
-        r = rd.read()
-        assert r.status == 400, raw
-        assert r.header("connection") == "close"
-        assert rd.at_eof()
-    assert_alive(server)
+    assert_refused_with_400_and_close(server, raw)
 
 
 def test_chunked_body_with_extensions_and_trailers_is_served(server):
