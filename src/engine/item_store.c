@@ -6,9 +6,9 @@
  * (BatchWriteItem) accumulate the deltas and write the record once
  * (pt_item_write_deferred / pt_item_stats_flush). Reading the old item only
  * for its size (pt_item_read_size) skips the decode and its arena copy, and
- * where a put needs nothing else of it (BatchWriteItem without indexes or
- * TTL) the store reports it while writing (pt_item_put_sized): one B-tree
- * descent per new item instead of two. */
+ * where a put needs nothing else of it (no indexes or TTL, no condition or
+ * ReturnValues) the store reports it while writing (pt_item_put_sized): one
+ * B-tree descent per new item instead of two. */
 #include "engine/item_store.h"
 
 #include <assert.h>

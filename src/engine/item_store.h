@@ -95,7 +95,8 @@ int pt_item_write_deferred(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const p
                            pt_item_stats_t *stats, pt_error_t *err);
 
 /* The put of pt_item_write_deferred for a table whose old items matter
- * only by their size (!pt_item_write_needs_old): the store writes the item
+ * only by their size (!pt_item_write_needs_old, and the caller needs no
+ * condition or ReturnValues of the old item): the store writes the item
  * and reports the size of the one it replaced (*existed, *old_size) in one
  * call, where reading it first would cost a second B-tree descent. */
 int pt_item_put_sized(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *new_item, bool *existed,
