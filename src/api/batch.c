@@ -652,31 +652,28 @@ static int write_apply(pt_call_t *call, pt_txn_t *txn)
         pt_item_stats_t stats = {0, 0};
         for (uint32_t r = 0; r < wt->nreqs && rc == PT_OK; r++) {
             write_req_t *q = &wt->reqs[r];
-            if (!need_old && q->is_put) {   /* the store reports the old size as it writes */
-                bool existed = false;
-                uint32_t old_size = 0;
-                rc = pt_item_put_sized(txn, t, q->key, &q->item, &existed, &old_size, &stats, &call->err);
-                if (rc != PT_OK) break;
-                pt_index_units_t none = {.n = 0};
-                uint32_t billed = q->item.size > old_size ? q->item.size : old_size;
-                pt_capacity_add_write(&cap[i], &call->arena, pt_api_write_units(billed), &none);
-                continue;
-            }
-            pt_stored_item_t old;
-            int found = need_old ? pt_item_read(txn, &call->arena, q->key, &old, &call->err)
-                                 : pt_item_read_size(txn, q->key, &old, &call->err);
-            if (found == PT_ERR) {
-                rc = PT_ERR;
-                break;
-            }
-            const pt_stored_item_t *prev = found == PT_OK ? &old : NULL;
-            if (!prev && !q->is_put) {
-                cap[i].table_units += pt_api_write_units(0);
-                continue;
-            }
             pt_index_units_t iu = {.n = 0};
-            rc = pt_item_write_deferred(txn, t, q->key, prev, q->is_put ? &q->item : NULL, &iu, &stats, &call->err);
-            uint32_t old_size = prev ? old.size : 0;
+            uint32_t old_size = 0;
+            if (!need_old && q->is_put) {   /* the store reports the old size as it writes */
+                bool existed;
+                rc = pt_item_put_sized(txn, t, q->key, &q->item, &existed, &old_size, &stats, &call->err);
+            } else {
+                pt_stored_item_t old;
+                int found = need_old ? pt_item_read(txn, &call->arena, q->key, &old, &call->err)
+                                     : pt_item_read_size(txn, q->key, &old, &call->err);
+                if (found == PT_ERR) {
+                    rc = PT_ERR;
+                    break;
+                }
+                const pt_stored_item_t *prev = found == PT_OK ? &old : NULL;
+                if (!prev && !q->is_put) {
+                    cap[i].table_units += pt_api_write_units(0);
+                    continue;
+                }
+                rc = pt_item_write_deferred(txn, t, q->key, prev, q->is_put ? &q->item : NULL, &iu, &stats,
+                                            &call->err);
+                old_size = prev ? old.size : 0;
+            }
             uint32_t billed = q->is_put && q->item.size > old_size ? q->item.size : old_size;
             pt_capacity_add_write(&cap[i], &call->arena, pt_api_write_units(billed), &iu);
         }

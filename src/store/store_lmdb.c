@@ -1223,10 +1223,27 @@ int pt_get(pt_txn_t *t, pt_slice_t key, pt_slice_t *value, pt_error_t *err)
     return PT_OK;
 }
 
+/* mdb_put of k -> v. With head (short keys only): MDB_NOOVERWRITE first,
+ * which finds an existing key before changing anything and hands back its
+ * value (its length to *old_len, its first bytes to head); only then is it
+ * overwritten. Returns LMDB's code. */
+static int put_value(pt_txn_t *t, MDB_val *k, MDB_val *v, uint8_t *head, size_t head_cap, size_t *old_len)
+{
+    pt_store_t *s = t->store;
+    if (!head) return mdb_put(t->txn, s->dbi, k, v, 0);
+    MDB_val found = *v;
+    int rc = mdb_put(t->txn, s->dbi, k, &found, MDB_NOOVERWRITE);
+    if (rc != MDB_KEYEXIST) return rc;
+    *old_len = found.mv_size;
+    memcpy(head, found.mv_data, found.mv_size < head_cap ? found.mv_size : head_cap);
+    return mdb_put(t->txn, s->dbi, k, v, 0);
+}
+
 /* pt_put of a durable store: the op is recorded first (for a long key the
  * stored value is built in the log buffer and put from there) and dropped
  * again if LMDB refuses it, so the buffer holds exactly what was applied. */
-static int put_logged(pt_txn_t *t, pt_slice_t key, pt_slice_t value, MDB_val k, pt_error_t *err)
+static int put_logged(pt_txn_t *t, pt_slice_t key, pt_slice_t value, MDB_val k, uint8_t *head, size_t head_cap,
+                      size_t *old_len, pt_error_t *err)
 {
     pt_store_t *s = t->store;
     size_t mark = s->ops.len;
@@ -1243,7 +1260,7 @@ static int put_logged(pt_txn_t *t, pt_slice_t key, pt_slice_t value, MDB_val k, 
     }
     if (value.len) memcpy(dst, value.data, value.len);
     MDB_val v = {vlen, p};
-    int rc = mdb_put(t->txn, s->dbi, &k, &v, 0);
+    int rc = put_value(t, &k, &v, head, head_cap, old_len);
     if (rc) {
         s->ops.len = mark;
         return lmdb_error(err, rc, "mdb_put", s);
@@ -1251,16 +1268,16 @@ static int put_logged(pt_txn_t *t, pt_slice_t key, pt_slice_t value, MDB_val k, 
     return PT_OK;
 }
 
-int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err)
+/* pt_put, and pt_put_replacing's put of a short key (head set). */
+static int put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, uint8_t *head, size_t head_cap, size_t *old_len,
+               pt_error_t *err)
 {
-    if (t->mode != PT_TXN_WRITE)
-        return pt_error_set(err, PT_E_INTERNAL, "pt_put: read-only transaction");
-    if (check_key(key, "pt_put", err)) return PT_ERR;
+    assert(!head || key.len < LONG_KEY_MIN);
     uint8_t buf[LONG_KEY_MIN];
     MDB_val k = physical_key(key, buf), v = to_val(value);
-    if (t->store->wal) return put_logged(t, key, value, k, err);
+    if (t->store->wal) return put_logged(t, key, value, k, head, head_cap, old_len, err);
     if (key.len < LONG_KEY_MIN) {
-        int rc = mdb_put(t->txn, t->store->dbi, &k, &v, 0);
+        int rc = put_value(t, &k, &v, head, head_cap, old_len);
         if (rc) return lmdb_error(err, rc, "mdb_put", t->store);
         return PT_OK;
     }
@@ -1275,6 +1292,14 @@ int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err)
     memcpy(p + 2, key.data, key.len);
     if (value.len) memcpy(p + 2 + key.len, value.data, value.len);
     return PT_OK;
+}
+
+int pt_put(pt_txn_t *t, pt_slice_t key, pt_slice_t value, pt_error_t *err)
+{
+    if (t->mode != PT_TXN_WRITE)
+        return pt_error_set(err, PT_E_INTERNAL, "pt_put: read-only transaction");
+    if (check_key(key, "pt_put", err)) return PT_ERR;
+    return put(t, key, value, NULL, 0, NULL, err);
 }
 
 int pt_put_replacing(pt_txn_t *t, pt_slice_t key, pt_slice_t value, uint8_t *head, size_t head_cap, size_t *old_len,
@@ -1292,33 +1317,11 @@ int pt_put_replacing(pt_txn_t *t, pt_slice_t key, pt_slice_t value, uint8_t *hea
             *old_len = v.len;
             memcpy(head, v.data, v.len < head_cap ? v.len : head_cap);
         }
-        return pt_put(t, key, value, err);
+        return put(t, key, value, NULL, 0, NULL, err);
     }
-    pt_store_t *s = t->store;
-    uint8_t buf[LONG_KEY_MIN];
-    MDB_val k = physical_key(key, buf), v = to_val(value);
-    size_t mark = s->ops.len;
-    if (s->wal) {   /* logged first, as in put_logged; LMDB copies from the log buffer */
-        uint8_t *p = pt_wal_buf_put(&s->ops, k.mv_data, k.mv_size, value.len);
-        if (!p) return pt_error_set(err, PT_E_INTERNAL, "pt_put_replacing: out of memory");
-        if (value.len) memcpy(p, value.data, value.len);
-        v.mv_data = p;
-    }
-    /* MDB_NOOVERWRITE finds an existing key before it changes anything
-     * and hands back its value; only then is it overwritten. */
-    MDB_val found = v;
-    int rc = mdb_put(t->txn, s->dbi, &k, &found, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
-        *old_len = found.mv_size;
-        memcpy(head, found.mv_data, found.mv_size < head_cap ? found.mv_size : head_cap);
-        rc = mdb_put(t->txn, s->dbi, &k, &v, 0);
-    }
-    if (rc) {
-        if (s->wal) s->ops.len = mark;
-        *old_len = PT_STORE_NO_OLD;
-        return lmdb_error(err, rc, "mdb_put", s);
-    }
-    return PT_OK;
+    int rc = put(t, key, value, head, head_cap, old_len, err);
+    if (rc) *old_len = PT_STORE_NO_OLD;
+    return rc;
 }
 
 int pt_del(pt_txn_t *t, pt_slice_t key, pt_error_t *err)

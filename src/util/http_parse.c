@@ -51,7 +51,7 @@ enum seen {
 };
 
 /* Byte classes. */
-enum { C_TCHAR = 1, C_VALUE = 2, C_URL = 4, C_HEX = 8, C_METHOD = 16, C_EXT = 32 };
+enum { C_TCHAR = 1, C_VALUE = 2, C_URL = 4, C_HEX = 8, C_METHOD = 16 };
 static uint8_t cls[256];
 
 __attribute__((constructor)) static void init_classes(void)
@@ -60,7 +60,7 @@ __attribute__((constructor)) static void init_classes(void)
         uint8_t k = 0;
         bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         if (alnum || (c && strchr("!#$%&'*+-.^_`|~", c))) k |= C_TCHAR;
-        if (c == '\t' || (c >= 0x20 && c != 0x7f)) k |= C_VALUE | C_EXT;
+        if (c == '\t' || (c >= 0x20 && c != 0x7f)) k |= C_VALUE;   /* also what chunk extensions may hold */
         if (c > 0x20 && c != 0x7f) k |= C_URL;
         if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) k |= C_HEX;
         if ((c >= 'A' && c <= 'Z') || c == '-' || c == '_') k |= C_METHOD;
@@ -490,7 +490,7 @@ size_t pt_hp_execute(pt_hp_t *p, const pt_hp_settings_t *s, const char *data, si
         }
         case S_CHUNK_EXT: {
             const unsigned char *a = q;
-            while (q < end && (cls[*q] & C_EXT)) q++;
+            while (q < end && (cls[*q] & C_VALUE)) q++;
             if (head_add(p, (size_t)(q - a))) return (size_t)(q - begin);   /* extensions: bounded too */
             if (q == end) break;
             if (*q != '\r') FAIL("invalid chunk extension");
