@@ -10,7 +10,7 @@ ROOT=$(dirname "$BENCH_DIR")
 SECONDS_EACH=${1:-10}
 if [ ! -e /usr/include/rocksdb/c.h ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y librocksdb-dev >/dev/null
+  $SUDO apt-get update >/dev/null && $SUDO apt-get install -y librocksdb-dev >/dev/null
 fi
 mkdir -p "$ROOT/build"
 gcc -O2 -std=c11 -Wall -Wextra -Werror -o "$ROOT/build/store_micro" "$BENCH_DIR/store_micro.c" \
