@@ -299,7 +299,8 @@ static int convert_number(pt_arena_t *arena, const char *s, size_t len, pt_av_t 
 }
 
 /* "[a, b, a]" — the input collection as DynamoDB quotes it, bounded to
- * what fits in an error message. */
+ * what fits in an error message (a character cut at the bound is dropped
+ * by pt_error_set, which keeps every message valid UTF-8). */
 static void collection_str(const pt_json_t *arr, char *out, size_t cap)
 {
     size_t o = 0;

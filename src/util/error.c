@@ -1,5 +1,6 @@
 /* Error record helpers: see error.h. */
 #include "util/error.h"
+#include "util/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,8 +15,18 @@ int pt_error_set(pt_error_t *err, const char *type, const char *fmt, ...)
     err->extra_json_len = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    /* Messages quote client input, cut to length here or by their callers:
+     * a cut may split a UTF-8 character, and every error must reach the
+     * client as valid JSON. ASCII-only messages are left as they are. */
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof err->message ? (size_t)n : sizeof err->message - 1;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)err->message[i] >= 0x80) {
+            pt_utf8_repair(err->message, len);
+            break;
+        }
+    }
     return PT_ERR;
 }
 

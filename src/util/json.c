@@ -223,6 +223,24 @@ static inline size_t utf8_seq_len(const unsigned char *s, size_t n)
     return 0;
 }
 
+size_t pt_utf8_repair(char *s, size_t len)
+{
+    const unsigned char *r = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = r[i] < 0x80 ? 1 : utf8_seq_len(r + i, len - i);
+        if (!n) {   /* not the start of a whole character: drop the byte */
+            i++;
+            continue;
+        }
+        memmove(s + o, s + i, n);
+        o += n;
+        i += n;
+    }
+    if (o < len) s[o] = 0;
+    return o;
+}
+
 /* Slow path for a string that contains an escape, a control character or
  * non-ASCII bytes. `start` is just after the opening quote, `stop` is the
  * first byte the fast scan did not accept; [start, stop) is plain ASCII and

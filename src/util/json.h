@@ -71,6 +71,14 @@ int pt_json_int64(const pt_json_t *v, int64_t *out);
 /* Reads a NUMBER as double (strtod semantics on the raw text). */
 int pt_json_double(const pt_json_t *v, double *out);
 
+/* Drops, in place, every byte of s[0..len) that is not part of a
+ * well-formed UTF-8 character (a lone continuation byte, a character cut
+ * short, an overlong form, a surrogate); returns the new length and
+ * NUL-terminates when it shrank. The writer copies bytes >= 0x80 as they
+ * are, so text built here from cut-down input (error messages) is passed
+ * through this before it is written. */
+size_t pt_utf8_repair(char *s, size_t len);
+
 /* ---- writer ----
  * Commas are inserted automatically; the caller only opens/closes and
  * writes keys and values in order. Output is compact (no whitespace). Strings

@@ -9,6 +9,7 @@ import base64
 import os
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import assert_raw_error, create_table
 
@@ -183,6 +184,21 @@ def test_nesting_beyond_32_levels_is_rejected(raw, table, kind):
 ])
 def test_invalid_attribute_values_are_rejected(raw, table, value, message):
     assert_raw_error(put_raw(raw, table, value), "ValidationException", message)
+
+
+def test_duplicates_message_cut_inside_a_character_is_still_valid_utf8(raw, ddb, table):
+    """The message quotes the set up to a bound (767 bytes); a cut through a multi-byte
+    character used to leave invalid UTF-8 in the response, which no client could parse
+    (found by fuzz_request). The partial character is dropped."""
+    value = {"SS": ["\u5558" * 300, "x", "x"]}
+    r = put_raw(raw, table, value)
+    r.body.decode("utf-8")   # strict: raises on invalid UTF-8
+    assert_raw_error(r, "ValidationException",
+                     INVALID + "Input collection [" + "\u5558" * 255 + " contains duplicates.")
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table, Item={"id": {"S": "bad"}, "v": value})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"].endswith(" contains duplicates.")
 
 
 @pytest.mark.parametrize("n,message", [

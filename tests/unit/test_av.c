@@ -293,6 +293,26 @@ static void test_duplicates_in_sets_are_rejected(void **state)
                       "Input collection contains duplicates");
 }
 
+/* The collection is quoted up to a bound: a cut through a multi-byte
+ * character must not leave invalid UTF-8 in the message (it is written
+ * into a JSON response as it is). */
+static void test_duplicates_message_is_valid_utf8_when_cut(void **state)
+{
+    pt_arena_t *a = &((fixture_t *)*state)->arena;
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof text, "{\"a\":{\"SS\":[\"");
+    for (int i = 0; i < 300; i++) o += (size_t)snprintf(text + o, sizeof text - o, "\xe5\x95\x98");   /* U+5558 */
+    snprintf(text + o, sizeof text - o, "\",\"x\",\"x\"]}}");
+    pt_av_t v;
+    pt_error_t err;
+    if (item_from(a, text, &v, &err) != PT_ERR) fail_msg("accepted a set with duplicates");
+    assert_non_null(strstr(err.message, "contains duplicates."));
+    size_t len = strlen(err.message);
+    char copy[sizeof err.message];
+    memcpy(copy, err.message, len + 1);
+    assert_int_equal(pt_utf8_repair(copy, len), len);   /* nothing to repair */
+}
+
 static void test_invalid_numbers_are_rejected(void **state)
 {
     pt_arena_t *a = &((fixture_t *)*state)->arena;
@@ -733,6 +753,7 @@ int main(void)
         T(test_null_false_is_rejected),
         T(test_empty_sets_are_rejected),
         T(test_duplicates_in_sets_are_rejected),
+        T(test_duplicates_message_is_valid_utf8_when_cut),
         T(test_invalid_numbers_are_rejected),
         T(test_wrong_json_kinds_are_serialization_errors),
         T(test_serialization_errors_win_over_validation_errors),

@@ -280,6 +280,33 @@ static void test_string_invalid_utf8_is_rejected(void **state)
     assert_int_equal(parse_n("\"\xe2\x82", 3, &v), PT_ERR); /* truncated at end of input */
 }
 
+static void assert_repaired(const char *in, size_t len, const char *out)
+{
+    char buf[64];
+    memcpy(buf, in, len);
+    buf[len] = 0;
+    size_t n = pt_utf8_repair(buf, len);
+    if (n != strlen(out) || memcmp(buf, out, n) || buf[n] != 0)
+        fail_msg("pt_utf8_repair of %zu bytes gave %zu bytes \"%.*s\", expected \"%s\"", len, n, (int)n, buf, out);
+}
+
+static void test_utf8_repair_drops_only_broken_characters(void **state)
+{
+    (void)state;
+    assert_repaired("abc", 3, "abc");
+    assert_repaired("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 12, "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    assert_repaired("ab\xe2\x82", 4, "ab");                       /* cut at the end */
+    assert_repaired("ab\xf0\x9f\x98", 5, "ab");
+    assert_repaired("a\xc3] b", 5, "a] b");                       /* cut in the middle */
+    assert_repaired("a\xe2\x82] b", 6, "a] b");
+    assert_repaired("\x80\xbf" "x", 3, "x");                      /* lone continuation bytes */
+    assert_repaired("\xc0\xaf" "x", 3, "x");                      /* overlong */
+    assert_repaired("\xed\xa0\x80" "x", 4, "x");                  /* surrogate */
+    assert_repaired("\xf4\x90\x80\x80" "x", 5, "x");              /* above U+10FFFF */
+    assert_repaired("\xff\xc3\xa9", 3, "\xc3\xa9");
+    assert_repaired("", 0, "");
+}
+
 static void test_string_control_characters_are_rejected(void **state)
 {
     assert_rejects("\"a\nb\"");
@@ -725,6 +752,7 @@ int main(void)
         T(test_string_invalid_escapes_are_rejected),
         T(test_string_raw_utf8_is_kept),
         T(test_string_invalid_utf8_is_rejected),
+        T(test_utf8_repair_drops_only_broken_characters),
         T(test_string_control_characters_are_rejected),
         T(test_string_unterminated_is_rejected),
         T(test_numbers_valid_grammar),
