@@ -34,15 +34,22 @@ pt_slice_t pt_item_key(pt_arena_t *arena, const pt_table_t *t, const pt_av_t *ha
     return pt_slice(b.data, b.len);
 }
 
+/* The size a stored value begins with (u32 BE; the encoding follows). */
+static int stored_size(const void *value, size_t len, uint32_t *size, pt_error_t *err)
+{
+    if (len < 4) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
+    const uint8_t *p = value;
+    *size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return PT_OK;
+}
+
 int pt_item_read(pt_txn_t *txn, pt_arena_t *arena, pt_slice_t key, pt_stored_item_t *out, pt_error_t *err)
 {
     pt_slice_t v;
     int rc = pt_get(txn, key, &v, err);
     if (rc != PT_OK) return rc;
-    if (v.len < 4) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
-    const uint8_t *p = v.data;
-    out->size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    return pt_item_decode(arena, p + 4, v.len - 4, &out->item, err);
+    if (stored_size(v.data, v.len, &out->size, err)) return PT_ERR;
+    return pt_item_decode(arena, (const uint8_t *)v.data + 4, v.len - 4, &out->item, err);
 }
 
 int pt_item_read_size(pt_txn_t *txn, pt_slice_t key, pt_stored_item_t *out, pt_error_t *err)
@@ -50,11 +57,9 @@ int pt_item_read_size(pt_txn_t *txn, pt_slice_t key, pt_stored_item_t *out, pt_e
     pt_slice_t v;
     int rc = pt_get(txn, key, &v, err);
     if (rc != PT_OK) return rc;
-    if (v.len < 4) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
-    const uint8_t *p = v.data;
+    if (stored_size(v.data, v.len, &out->size, err)) return PT_ERR;
     memset(&out->item, 0, sizeof out->item);
     out->item.type = PT_AV_M;
-    out->size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     return PT_OK;
 }
 
@@ -174,8 +179,8 @@ int pt_item_put_sized(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_sto
     int rc = encode_and_put(txn, key, new_item, head, &old_len, err);
     if (rc) return rc;
     *existed = old_len != PT_STORE_NO_OLD;
-    if (*existed && old_len < sizeof head) return pt_error_set(err, PT_E_INTERNAL, "corrupt item: short value");
-    *old_size = *existed ? (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3] : 0;
+    *old_size = 0;
+    if (*existed && stored_size(head, old_len, old_size, err)) return PT_ERR;
     stats->items += *existed ? 0 : 1;
     stats->bytes += (int64_t)new_item->size - (int64_t)*old_size;
     return PT_OK;
