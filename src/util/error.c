@@ -19,14 +19,9 @@ int pt_error_set(pt_error_t *err, const char *type, const char *fmt, ...)
     va_end(ap);
     /* Messages quote client input, cut to length here or by their callers:
      * a cut may split a UTF-8 character, and every error must reach the
-     * client as valid JSON. ASCII-only messages are left as they are. */
+     * client as valid JSON. */
     size_t len = n < 0 ? 0 : (size_t)n < sizeof err->message ? (size_t)n : sizeof err->message - 1;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)err->message[i] >= 0x80) {
-            pt_utf8_repair(err->message, len);
-            break;
-        }
-    }
+    pt_utf8_repair(err->message, len);
     return PT_ERR;
 }
 

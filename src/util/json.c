@@ -226,14 +226,14 @@ static inline size_t utf8_seq_len(const unsigned char *s, size_t n)
 size_t pt_utf8_repair(char *s, size_t len)
 {
     const unsigned char *r = (const unsigned char *)s;
-    size_t o = 0;
+    size_t o = 0;   /* bytes kept; equal to i until the first drop, so valid text is not moved */
     for (size_t i = 0; i < len;) {
         size_t n = r[i] < 0x80 ? 1 : utf8_seq_len(r + i, len - i);
         if (!n) {   /* not the start of a whole character: drop the byte */
             i++;
             continue;
         }
-        memmove(s + o, s + i, n);
+        if (o != i) memmove(s + o, s + i, n);
         o += n;
         i += n;
     }
