@@ -64,6 +64,10 @@ int pt_op_describe_time_to_live(pt_call_t *call, const pt_json_t *req); /* ttl.c
 int pt_op_update_table(pt_call_t *call, const pt_json_t *req);          /* table_admin.c */
 int pt_op_describe_limits(pt_call_t *call, const pt_json_t *req);       /* table_admin.c */
 int pt_op_describe_endpoints(pt_call_t *call, const pt_json_t *req);    /* table_admin.c */
+int pt_op_list_streams(pt_call_t *call, const pt_json_t *req);          /* streams.c */
+int pt_op_describe_stream(pt_call_t *call, const pt_json_t *req);       /* streams.c */
+int pt_op_get_shard_iterator(pt_call_t *call, const pt_json_t *req);    /* streams.c */
+int pt_op_get_records(pt_call_t *call, const pt_json_t *req);           /* streams.c */
 
 /* The answer of an operation Portico does not implement yet:
  * UnknownOperationException "Operation X is not implemented by Portico yet". */

@@ -17,7 +17,8 @@ typedef struct op_entry {
     pt_op_fn fn;   /* NULL: a DynamoDB operation Portico does not implement yet */
 } op_entry_t;
 
-/* Every operation of DynamoDB API version 2012-08-10, sorted by name. */
+/* Every operation of DynamoDB API version 2012-08-10 and of DynamoDB
+ * Streams, sorted by name (bytewise). */
 static const op_entry_t ops[] = {
     {"BatchExecuteStatement", NULL},
     {"BatchGetItem", pt_op_batch_get_item},
@@ -43,6 +44,12 @@ static const op_entry_t ops[] = {
     {"DescribeTableReplicaAutoScaling", NULL},
     {"DescribeTimeToLive", pt_op_describe_time_to_live},
     {"DisableKinesisStreamingDestination", NULL},
+    /* DynamoDB Streams (X-Amz-Target DynamoDBStreams_20120810.<Op>): the
+     * server passes the whole target, which no DynamoDB target can spell */
+    {"DynamoDBStreams_20120810.DescribeStream", pt_op_describe_stream},
+    {"DynamoDBStreams_20120810.GetRecords", pt_op_get_records},
+    {"DynamoDBStreams_20120810.GetShardIterator", pt_op_get_shard_iterator},
+    {"DynamoDBStreams_20120810.ListStreams", pt_op_list_streams},
     {"EnableKinesisStreamingDestination", NULL},
     {"ExecuteStatement", NULL},
     {"ExecuteTransaction", NULL},

@@ -19,12 +19,15 @@
  * indexes and LSIs named in Delete/Update are the service's as captured
  * live (ResourceNotFoundException "Requested resource not found: Index X
  * for table T"; "Cannot delete an index that is not a
- * GlobalSecondaryIndex: X"). Streams, SSE and replicas are answered with a
- * ValidationException naming what is not supported. */
+ * GlobalSecondaryIndex: X"). StreamSpecification enables or disables the
+ * table's stream (engine/stream.h) with DynamoDB's rules and messages. SSE
+ * and replicas are answered with a ValidationException naming what is not
+ * supported. */
 #include "api/api.h"
 #include "api/index_defs.h"
 #include "api/params.h"
 #include "engine/index.h"
+#include "engine/stream.h"
 
 #include <stdlib.h>
 
@@ -104,7 +107,11 @@ static const pt_param_t update_table_schema[] = {
     {.name = "GlobalSecondaryIndexUpdates", .type = PT_P_LIST, .elem = &gsi_update},
     {.name = "AttributeDefinitions", .type = PT_P_LIST, .elem = &attr_def},
     {.name = "StreamSpecification", .type = PT_P_FSTRUCT, .struct_name = "StreamSpecification",
-     .members = (const pt_param_t[]){{0}}},
+     .members = (const pt_param_t[]){
+         {.name = "StreamEnabled", .type = PT_P_BOOL, .flags = PT_P_NOT_NULL},
+         {.name = "StreamViewType", .type = PT_P_STRING,
+          .enums = (const char *const[]){"OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE", NULL}},
+         {0}}},
     {.name = "SSESpecification", .type = PT_P_FSTRUCT, .struct_name = "SSESpecification",
      .members = (const pt_param_t[]){{0}}},
     {.name = "ReplicaUpdates", .type = PT_P_LIST, .elem = &any_struct},
@@ -124,6 +131,8 @@ typedef struct update_op {
     bool has_pt;               /* ProvisionedThroughput given */
     int64_t rcu, wcu;
     bool has_dp, dp;           /* DeletionProtectionEnabled */
+    bool has_stream, stream_on; /* StreamSpecification given; StreamEnabled */
+    int stream_view;           /* its StreamViewType (enabling) */
     /* GlobalSecondaryIndexUpdates (at most one Create or Delete) */
     pt_index_t *create;        /* owned until the apply attaches it */
     const pt_json_t *delete_name;
@@ -212,8 +221,33 @@ static int check_update(pt_call_t *call, const pt_json_t *req, update_op_t *op)
     if (gsi && !gsi->len)
         return pt_error_set(err, PT_E_VALIDATION, "List of GlobalSecondaryIndexUpdates is empty");
     if (has_gsi && check_gsi_updates(call, gsi)) return PT_ERR;
-    const char *unsupported = stream ? "StreamSpecification"
-                              : sse ? "SSESpecification"
+    if (stream) {
+        op->has_stream = true;
+        op->stream_on = pt_param_bool(stream, "StreamEnabled", false);
+        uint32_t vlen = 0;
+        const char *view = pt_param_str(stream, "StreamViewType", &vlen);
+        if (op->stream_on && !view)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: If stream is being enabled then "
+                                "UpdateViewType is required");
+        if (!op->stream_on && view)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: If stream is being disabled, then "
+                                "UpdateViewType must not be specified");
+        op->stream_view = view ? pt_stream_view_from_name(view, vlen) : 0;
+        bool index_change = false;
+        for (uint32_t i = 0; gsi && i < gsi->len; i++)
+            index_change |= member(&gsi->u.elems[i], "Create") || member(&gsi->u.elems[i], "Delete");
+        if (index_change)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: You cannot create or delete index while "
+                                "changing stream status");
+        if (pt)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: You cannot modify stream status while "
+                                "updating table IOPS");
+    }
+    const char *unsupported = sse ? "SSESpecification"
                               : replicas && replicas->len ? "ReplicaUpdates"
                                                           : NULL;
     if (unsupported) return pt_error_set(err, PT_E_VALIDATION, "Portico does not support %s in UpdateTable yet", unsupported);
@@ -523,6 +557,36 @@ static void restore(pt_table_t *t, const meta_snapshot_t *m)
     t->last_decrease_ms = m->dec;
 }
 
+/* The stream state UpdateTable may change (restored if saving fails). */
+typedef struct stream_snapshot {
+    uint8_t view;
+    bool enabled;
+    int64_t created, closed;
+    uint64_t start, end, next;
+    struct pt_stream_old old[PT_STREAM_OLD_MAX];
+    uint32_t nold;
+} stream_snapshot_t;
+
+static void stream_snapshot(const pt_table_t *t, stream_snapshot_t *s)
+{
+    *s = (stream_snapshot_t){t->stream_view, t->stream_enabled, t->stream_created_ms, t->stream_closed_ms,
+                             t->stream_start_seq, t->stream_end_seq, t->stream_next_seq, {{0}}, t->nstream_old};
+    memcpy(s->old, t->stream_old, sizeof s->old);
+}
+
+static void stream_restore(pt_table_t *t, const stream_snapshot_t *s)
+{
+    t->stream_view = s->view;
+    t->stream_enabled = s->enabled;
+    t->stream_created_ms = s->created;
+    t->stream_closed_ms = s->closed;
+    t->stream_start_seq = s->start;
+    t->stream_end_seq = s->end;
+    t->stream_next_seq = s->next;
+    memcpy(t->stream_old, s->old, sizeof s->old);
+    t->nstream_old = s->nold;
+}
+
 static int update_apply_inner(pt_call_t *call, pt_txn_t *txn)
 {
     update_op_t *op = call->op;
@@ -546,7 +610,16 @@ static int update_apply_inner(pt_call_t *call, pt_txn_t *txn)
                             "current limits and how to request higher limits.",
                             (long long)t->rcu, (long long)op->rcu, (long long)t->wcu, (long long)op->wcu);
 
+    if (op->has_stream && op->stream_on && t->stream_enabled)
+        return pt_error_set(err, PT_E_VALIDATION, "Table already has an enabled stream: TableName: %s", t->name);
+    if (op->has_stream && !op->stream_on && !t->stream_enabled)
+        return pt_error_set(err, PT_E_VALIDATION, "Table has no stream to disable: TableName: %s", t->name);
     if ((op->create || op->delete_name || op->updates) && apply_gsi_updates(call, txn, t, op, &index_change))
+        return PT_ERR;
+    stream_snapshot_t stream_before;
+    stream_snapshot(t, &stream_before);
+    if (op->has_stream && (op->stream_on ? pt_stream_enable(txn, t, op->stream_view, err)
+                                         : pt_stream_disable(txn, t, err)))
         return PT_ERR;
     meta_snapshot_t before;
     snapshot(t, &before);
@@ -576,6 +649,7 @@ static int update_apply_inner(pt_call_t *call, pt_txn_t *txn)
     if (pt_catalog_save(txn, t, err)) {
         pthread_mutex_lock(&t->meta_lock);
         restore(t, &before);
+        stream_restore(t, &stream_before);
         pthread_mutex_unlock(&t->meta_lock);
         return PT_ERR;
     }
@@ -584,7 +658,7 @@ static int update_apply_inner(pt_call_t *call, pt_txn_t *txn)
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_jw_keyz(&w, "TableDescription");
-    if (pt_table_describe(call->engine, txn, t, capacity_change || index_change ? "UPDATING" : "ACTIVE", &w, err))
+    if (pt_table_describe(call->engine, txn, t, capacity_change || index_change || op->has_stream ? "UPDATING" : "ACTIVE", &w, err))
         return PT_ERR;
     pt_jw_obj_end(&w);
     return PT_OK;

@@ -3,6 +3,7 @@
  * (checked in index_defs.c); they are ACTIVE at once (the table is empty).
  * CreateTable stores Tags (validated as TagResource does, tags.c) and
  * DeletionProtectionEnabled; DeleteTable of a protected table fails.
+ * StreamSpecification starts the table's stream (engine/stream.h).
  * Validation follows DynamoDB's order: parameter kinds and constraints
  * (params.c), then the operation's own rules with DynamoDB's messages.
  * Tables are created ACTIVE: there is no provisioning delay to emulate, and
@@ -12,6 +13,7 @@
 #include "api/params.h"
 #include "api/tags.h"
 #include "engine/av.h"
+#include "engine/stream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +101,14 @@ static const pt_param_t lsi_elem = {.name = "member", .type = PT_P_VSTRUCT, .str
 static const pt_param_t gsi_elem = {.name = "member", .type = PT_P_VSTRUCT, .struct_name = "GlobalSecondaryIndex",
                                     .members = gsi_members};
 
+/* The enum order is DynamoDB's, as its messages list it. */
+static const pt_param_t stream_spec_members[] = {
+    {.name = "StreamEnabled", .type = PT_P_BOOL, .flags = PT_P_NOT_NULL},
+    {.name = "StreamViewType", .type = PT_P_STRING,
+     .enums = (const char *const[]){"OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE", NULL}},
+    {0},
+};
+
 static const pt_param_t create_table_schema[] = {
     {.name = "AttributeDefinitions", .type = PT_P_LIST, .flags = PT_P_NOT_NULL, .elem = &attr_def},
     TABLE_NAME_PARAM(PT_P_REQUIRED | PT_P_TABLE_NAME),
@@ -113,6 +123,8 @@ static const pt_param_t create_table_schema[] = {
     {.name = "DeletionProtectionEnabled", .type = PT_P_BOOL},
     {.name = "TableClass", .type = PT_P_STRING,
      .enums = (const char *const[]){"STANDARD", "STANDARD_INFREQUENT_ACCESS", NULL}},
+    {.name = "StreamSpecification", .type = PT_P_FSTRUCT, .struct_name = "StreamSpecification",
+     .members = stream_spec_members},
     {0},
 };
 
@@ -227,6 +239,19 @@ static int check_create_table(pt_call_t *call, const pt_json_t *req)
                                     "Cannot have two attributes with the same name: %.*s", (int)a->len, a->u.str);
         }
     if (pt_api_check_defs_used(call, defs, keys, lsi, gsi)) return PT_ERR;
+    const pt_json_t *stream = member(req, "StreamSpecification");
+    if (stream) {
+        bool enabled = pt_param_bool(stream, "StreamEnabled", false);
+        bool view = member(stream, "StreamViewType") != NULL;
+        if (enabled && !view)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: Table is being created with a stream "
+                                "enabled, UpdateViewType is required");
+        if (!enabled && view)
+            return pt_error_set(err, PT_E_VALIDATION,
+                                "One or more parameter values were invalid: Table is being created with a stream "
+                                "disabled, UpdateViewType should not be specified");
+    }
     return PT_OK;
 }
 
@@ -300,6 +325,16 @@ int pt_op_create_table(pt_call_t *call, const pt_json_t *req)
         t->wcu = pt_param_int(pt, "WriteCapacityUnits", 0);
     }
     t->deletion_protection = pt_param_bool(req, "DeletionProtectionEnabled", false);
+    const pt_json_t *stream = member(req, "StreamSpecification");
+    if (stream && pt_param_bool(stream, "StreamEnabled", false)) {
+        /* a new table has no records: its stream starts at sequence 1 */
+        uint32_t vlen;
+        const char *view = pt_param_str(stream, "StreamViewType", &vlen);
+        t->stream_view = (uint8_t)pt_stream_view_from_name(view, vlen);
+        t->stream_enabled = true;
+        t->stream_created_ms = t->created_ms;
+        t->stream_start_seq = 1;
+    }
     /* LSIs first, then GSIs: the order DescribeTable lists them in. */
     const pt_json_t *lists[2] = {member(req, "LocalSecondaryIndexes"), member(req, "GlobalSecondaryIndexes")};
     for (int l = 0; l < 2; l++)

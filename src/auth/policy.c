@@ -316,14 +316,32 @@ int pt_policy_check_request(const pt_policy_t *p, const char *op, size_t op_len,
     pt_arena_t arena;
     pt_arena_init(&arena);
     pt_json_t req;
+    /* DynamoDB Streams operations arrive as the whole target
+     * ("DynamoDBStreams_20120810.GetRecords"): the action is dynamodb:<Op>,
+     * and the stream ARN (a shard iterator begins with it) names the table. */
+    static const char streams[] = "DynamoDBStreams_20120810.";
+    bool is_streams = op_len > sizeof streams - 1 && !memcmp(op, streams, sizeof streams - 1);
+    if (is_streams) {
+        op += sizeof streams - 1;
+        op_len -= sizeof streams - 1;
+    }
+    /* ListStreams without TableName lists every table's streams */
+    bool scoped = is_streams ? !op_is(op, op_len, "ListStreams") : table_scoped(op, op_len);
     if (pt_json_parse(&arena, body, body_len, &req, NULL, 0) || req.type != PT_JSON_OBJECT) {
         /* The engine answers SerializationException; no table is touched.
          * An empty body is checked as a request without a table. */
-        if (!table_scoped(op, op_len)) need(&c, op, op_len, NULL, 0);
+        if (!scoped) need(&c, op, op_len, NULL, 0);
         goto done;
     }
     const pt_json_t *v;
-    if (op_is(op, op_len, "BatchGetItem") || op_is(op, op_len, "BatchWriteItem")) {
+    if (is_streams) {
+        if ((v = pt_json_get(&req, "StreamArn")) || (v = pt_json_get(&req, "ShardIterator")) ||
+            (v = pt_json_get(&req, "TableName"))) {
+            if (v->type == PT_JSON_STRING) need(&c, op, op_len, v->u.str, v->len);
+        } else if (!scoped) {
+            need(&c, op, op_len, NULL, 0);
+        }
+    } else if (op_is(op, op_len, "BatchGetItem") || op_is(op, op_len, "BatchWriteItem")) {
         v = pt_json_get(&req, "RequestItems");
         if (v && v->type == PT_JSON_OBJECT)
             for (uint32_t i = 0; i < v->len; i++)

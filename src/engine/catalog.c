@@ -28,6 +28,7 @@
 #include "engine/av.h"
 #include "engine/index.h"
 #include "engine/key.h"
+#include "engine/stream.h"
 
 int64_t pt_now_ms(void)
 {
@@ -218,6 +219,32 @@ static void encode_def(const pt_table_t *t, pt_buf_t *out)
         pt_jw_arr_end(&w);
     }
     if (t->index_purge) { pt_jw_keyz(&w, "ixpurge"); pt_jw_int(&w, t->index_purge); }
+    if (t->stream_view) {
+        pt_jw_keyz(&w, "stream");
+        pt_jw_arr_begin(&w);
+        pt_jw_int(&w, t->stream_view);
+        pt_jw_bool(&w, t->stream_enabled);
+        pt_jw_int(&w, t->stream_created_ms);
+        pt_jw_int(&w, (int64_t)t->stream_start_seq);
+        pt_jw_int(&w, (int64_t)t->stream_end_seq);
+        pt_jw_int(&w, t->stream_closed_ms);
+        pt_jw_arr_end(&w);
+    }
+    if (t->nstream_old) {
+        pt_jw_keyz(&w, "stream_old");
+        pt_jw_arr_begin(&w);
+        for (uint32_t i = 0; i < t->nstream_old; i++) {
+            const struct pt_stream_old *o = &t->stream_old[i];
+            pt_jw_arr_begin(&w);
+            pt_jw_int(&w, o->view);
+            pt_jw_int(&w, o->created_ms);
+            pt_jw_int(&w, o->closed_ms);
+            pt_jw_int(&w, (int64_t)o->start_seq);
+            pt_jw_int(&w, (int64_t)o->end_seq);
+            pt_jw_arr_end(&w);
+        }
+        pt_jw_arr_end(&w);
+    }
     pt_jw_obj_end(&w);
 }
 
@@ -282,6 +309,28 @@ static int decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t
     flag = pt_json_get(&j, "ttl_purge");
     t->ttl_purge = flag && flag->type == PT_JSON_TRUE;
     t->index_purge = (uint32_t)json_i64(pt_json_get(&j, "ixpurge"));
+    const pt_json_t *st = pt_json_get(&j, "stream");
+    if (st) {
+        if (st->type != PT_JSON_ARRAY || st->len != 6) goto done;
+        int64_t view = json_i64(&st->u.elems[0]);
+        if (!pt_stream_view_name((int)view)) goto done;
+        t->stream_view = (uint8_t)view;
+        t->stream_enabled = st->u.elems[1].type == PT_JSON_TRUE;
+        t->stream_created_ms = json_i64(&st->u.elems[2]);
+        t->stream_start_seq = (uint64_t)json_i64(&st->u.elems[3]);
+        t->stream_end_seq = (uint64_t)json_i64(&st->u.elems[4]);
+        t->stream_closed_ms = json_i64(&st->u.elems[5]);
+    }
+    const pt_json_t *sto = pt_json_get(&j, "stream_old");
+    if (sto && (sto->type != PT_JSON_ARRAY || sto->len > sizeof t->stream_old / sizeof *t->stream_old)) goto done;
+    for (uint32_t i = 0; sto && i < sto->len; i++) {
+        const pt_json_t *o = &sto->u.elems[i];
+        if (o->type != PT_JSON_ARRAY || o->len != 5 || !pt_stream_view_name((int)json_i64(&o->u.elems[0]))) goto done;
+        t->stream_old[i] = (struct pt_stream_old){(uint8_t)json_i64(&o->u.elems[0]), json_i64(&o->u.elems[1]),
+                                                  json_i64(&o->u.elems[2]), (uint64_t)json_i64(&o->u.elems[3]),
+                                                  (uint64_t)json_i64(&o->u.elems[4])};
+        t->nstream_old++;
+    }
     const pt_json_t *ixs = pt_json_get(&j, "ix");
     if (ixs && (ixs->type != PT_JSON_ARRAY || ixs->len > PT_MAX_INDEXES)) goto done;
     for (uint32_t i = 0; ixs && i < ixs->len; i++) {
@@ -732,6 +781,7 @@ int pt_table_describe(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, const 
     snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%s", e->region, e->account_id, t->name);
     pt_jw_keyz(w, "TableArn"); pt_jw_strz(w, arn);
     pt_jw_keyz(w, "TableId"); pt_jw_strz(w, t->uuid);
+    pt_stream_describe_table(e, (pt_table_t *)t, w);
     /* DynamoDB shows BillingModeSummary for on-demand tables and, once a
      * table has been on demand, after it went back to PROVISIONED. */
     if (ppr || changed) {

@@ -105,6 +105,25 @@ typedef struct pt_table {
     pt_index_t *retired;       /* deleted indexes, freed with the table */
     uint32_t index_purge;      /* bit i: entries of deleted index id i remain
                                   to be purged (persisted; meta_lock) */
+    /* DynamoDB Streams (engine/stream.h): the latest stream; persisted,
+     * changed by the writer thread under meta_lock. */
+    uint8_t stream_view;       /* pt_stream_view_t; 0: the table never had a stream */
+    bool stream_enabled;       /* records are written */
+    int64_t stream_created_ms; /* the stream's label */
+    uint64_t stream_start_seq; /* its first sequence number */
+    uint64_t stream_end_seq;   /* disabled: its last sequence number */
+    int64_t stream_closed_ms;  /* disabled: when */
+    /* Streams closed before the latest one was enabled, still readable
+     * (newest first; dropped 24 hours after they closed). */
+    struct pt_stream_old {
+        uint8_t view;
+        int64_t created_ms, closed_ms;
+        uint64_t start_seq, end_seq;
+    } stream_old[4];
+    uint32_t nstream_old;
+    /* Writer thread only, not persisted: the next sequence number (0: not
+     * read from the store yet). */
+    uint64_t stream_next_seq;
 } pt_table_t;
 
 typedef struct pt_catalog {

@@ -18,6 +18,7 @@
 
 #include "engine/index.h"
 #include "engine/key.h"
+#include "engine/stream.h"
 #include "engine/ttl.h"
 
 pt_slice_t pt_item_key(pt_arena_t *arena, const pt_table_t *t, const pt_av_t *hash, const pt_av_t *range)
@@ -65,8 +66,8 @@ int pt_item_read_size(pt_txn_t *txn, pt_slice_t key, pt_stored_item_t *out, pt_e
 
 bool pt_item_write_needs_old(const pt_table_t *t)
 {
-    /* Streams, when they land, will need the old image too. */
-    return t->nindexes != 0 || t->ttl_attr != NULL;
+    /* a stream record needs the old image (and whether the item changed) */
+    return t->nindexes != 0 || t->ttl_attr != NULL || pt_stream_recording(t);
 }
 
 static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_stored_item_t *old,
@@ -191,9 +192,6 @@ static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_sto
                       pt_item_stats_t *stats, pt_error_t *err)
 {
     int rc;
-    /* Streams (later) record the change here; `origin` tells a TTL
-     * deletion (a service deletion) from a client's. */
-    (void)origin;
     /* Secondary indexes first: it also rejects an index key attribute of
      * the wrong type before anything is written. t->indexes is read
      * without the meta lock: this is the writer thread. */
@@ -212,6 +210,8 @@ static int item_write(pt_txn_t *txn, pt_table_t *t, pt_slice_t key, const pt_sto
     if (t->ttl_attr &&
         (rc = pt_ttl_index_update(txn, t, key, old ? &old->item : NULL, new_item ? &new_item->item : NULL, err)))
         return rc;
+    /* `origin` tells a TTL deletion (a service deletion) from a client's */
+    if (pt_stream_recording(t) && (rc = pt_stream_record(txn, t, old, new_item, origin, err))) return rc;
 
     int64_t dcount = (new_item ? 1 : 0) - (old ? 1 : 0);
     int64_t dsize = (int64_t)(new_item ? new_item->size : 0) - (int64_t)(old ? old->size : 0);

@@ -34,8 +34,9 @@
  *    application/json (parameters such as "; charset=utf-8" are ignored,
  *    as is case): 404 with the body "<UnknownOperationException/>\n".
  *    An empty body needs no Content-Type.
- *  - X-Amz-Target missing, or not "DynamoDB_20120810.<Op>" with <Op> made
- *    of letters and digits: 400 {"__type":"com.amazon.coral.service#
+ *  - X-Amz-Target missing, or not "DynamoDB_20120810.<Op>" (or the Streams
+ *    service's "DynamoDBStreams_20120810.<Op>") with <Op> made of letters
+ *    and digits: 400 {"__type":"com.amazon.coral.service#
  *    UnknownOperationException"}. Whether <Op> exists is the engine's call.
  *  - Otherwise the engine answers (status and body are its own). JSON
  *    responses carry Content-Type application/json when the request used
@@ -277,6 +278,7 @@ static const char BAD_REQUEST_TEXT[] = "Bad Request\n";
 static const char HEADERS_TOO_LARGE_TEXT[] = "Request Header Fields Too Large\n";
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 static const char TARGET_PREFIX[] = "DynamoDB_20120810.";
+static const char STREAMS_PREFIX[] = "DynamoDBStreams_20120810.";
 
 #define CT_AMZ_JSON "application/x-amz-json-1.0"
 #define CT_JSON "application/json"
@@ -648,21 +650,25 @@ static bool content_type_ok(pt_conn_t *c, bool *is_plain_json)
     return *is_plain_json || ieq(c->ctype, n, CT_AMZ_JSON);
 }
 
-/* "DynamoDB_20120810.<Op>" -> Op; false when malformed. */
+/* "DynamoDB_20120810.<Op>" -> Op; "DynamoDBStreams_20120810.<Op>" -> the
+ * whole target (the engine's name for a Streams operation, which no
+ * DynamoDB target can spell); false when malformed. */
 static bool parse_target(pt_conn_t *c, const char **op, size_t *op_len)
 {
     size_t pre = sizeof TARGET_PREFIX - 1;
     size_t n = c->target_len;
-    if (!c->target_seen || n > sizeof c->target || n <= pre) return false;
-    while (n > pre && (c->target[n - 1] == ' ' || c->target[n - 1] == '\t')) n--;
-    if (n <= pre || memcmp(c->target, TARGET_PREFIX, pre) != 0) return false;
+    if (!c->target_seen || n > sizeof c->target) return false;
+    while (n && (c->target[n - 1] == ' ' || c->target[n - 1] == '\t')) n--;
+    bool streams = n > sizeof STREAMS_PREFIX - 1 && !memcmp(c->target, STREAMS_PREFIX, sizeof STREAMS_PREFIX - 1);
+    if (streams) pre = sizeof STREAMS_PREFIX - 1;
+    else if (n <= pre || memcmp(c->target, TARGET_PREFIX, pre) != 0) return false;
     for (size_t i = pre; i < n; i++) {
         char ch = c->target[i];
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
             return false;
     }
-    *op = c->target + pre;
-    *op_len = n - pre;
+    *op = streams ? c->target : c->target + pre;
+    *op_len = streams ? n : n - pre;
     return true;
 }
 

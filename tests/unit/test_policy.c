@@ -86,6 +86,34 @@ static void test_policy_pairs_follow_iam(void **st)
     pt_policy_free(&p);
 }
 
+/* DynamoDB Streams operations come as the whole target; the action is
+ * dynamodb:<Op> and the table is the one the stream ARN (or the shard
+ * iterator, which begins with it) names. */
+static void test_streams_actions_name_the_stream_table(void **st)
+{
+    pt_policy_t p = parse_policy("[{\"actions\":[\"dynamodb:GetRecords\",\"dynamodb:GetShardIterator\","
+                                 "\"dynamodb:DescribeStream\",\"dynamodb:ListStreams\"],\"tables\":[\"orders\"]}]");
+    pt_error_t err;
+    const char *arn = "arn:aws:dynamodb:eu-west-1:000000000000:table/orders/stream/2026-12-07T23:10:53.861";
+    char body[512];
+    snprintf(body, sizeof body, "{\"StreamArn\":\"%s\"}", arn);
+    assert_int_equal(check(&p, "DynamoDBStreams_20120810.DescribeStream", body, &err), PT_OK);
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s|1|5\"}", arn);
+    assert_int_equal(check(&p, "DynamoDBStreams_20120810.GetRecords", body, &err), PT_OK);
+    assert_int_equal(check(&p, "DynamoDBStreams_20120810.ListStreams", "{\"TableName\":\"orders\"}", &err), PT_OK);
+    /* every table's streams: the resource "*" */
+    assert_int_equal(check(&p, "DynamoDBStreams_20120810.ListStreams", "{}", &err), PT_ERR);
+    assert_non_null(strstr(err.message, "dynamodb:ListStreams on resource: arn:aws:dynamodb:eu-west-1:000000000000:table/*"));
+    assert_int_equal(check(&p, "DynamoDBStreams_20120810.GetShardIterator",
+                           "{\"StreamArn\":\"arn:aws:dynamodb:eu-west-1:0:table/users/stream/x\"}", &err),
+                     PT_ERR);
+    assert_non_null(strstr(err.message, "perform: dynamodb:GetShardIterator on resource: "
+                                        "arn:aws:dynamodb:eu-west-1:000000000000:table/users because"));
+    /* a body the engine will reject touches no stream */
+    assert_int_equal(check(&p, "DynamoDBStreams_20120810.GetRecords", "{not json", &err), PT_OK);
+    pt_policy_free(&p);
+}
+
 static void test_empty_allow_list_allows_nothing(void **st)
 {
     pt_policy_t p = parse_policy("[]");
@@ -184,6 +212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glob_star_and_question_mark),
         cmocka_unit_test(test_policy_pairs_follow_iam),
+        cmocka_unit_test(test_streams_actions_name_the_stream_table),
         cmocka_unit_test(test_empty_allow_list_allows_nothing),
         cmocka_unit_test(test_policy_parse_errors_name_the_member),
         cmocka_unit_test(test_credentials_file_round_trip_private),

@@ -1,0 +1,480 @@
+/* DynamoDB Streams (service "DynamoDBStreams_20120810"): ListStreams,
+ * DescribeStream, GetShardIterator, GetRecords, over the records the
+ * engine writes with each change (engine/stream.h). Reads only: they run
+ * on the calling thread in one read transaction.
+ *
+ * One shard per stream. Its id is derived from the stream's creation time
+ * and the table's id, sequence numbers are the records' u64 numbers printed
+ * as 21 digits (DynamoDB's minimum length), so they compare as strings and
+ * as numbers alike. A shard iterator is "<stream ARN>|<next sequence number,
+ * hex>|<issue time, ms, hex>", the ARN first as DynamoDB's iterators have
+ * it; it expires after 15 minutes, as DynamoDB's do. */
+#include "api/api.h"
+#include "api/params.h"
+#include "engine/stream.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define E_EXPIRED_ITERATOR PT_DDB "ExpiredIteratorException"
+#define E_TRIMMED PT_DDB "TrimmedDataAccessException"
+#define ITERATOR_TTL_MS (15LL * 60 * 1000)
+#define MAX_RECORDS_BYTES (1024 * 1024)
+
+static const pt_param_t arn_param = {.name = "StreamArn", .type = PT_P_STRING,
+                                     .flags = PT_P_REQUIRED | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+                                     .min_len = 37, .max_len = 1024};
+
+static const pt_param_t list_streams_schema[] = {
+    {.name = "TableName", .type = PT_P_STRING, .flags = PT_P_NAME_REGEX | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+     .min_len = 3, .max_len = 255},
+    {.name = "Limit", .type = PT_P_INTEGER, .flags = PT_P_HAS_MIN | PT_P_HAS_MAX, .min = 1, .max = 100},
+    {.name = "ExclusiveStartStreamArn", .type = PT_P_STRING, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+     .min_len = 37, .max_len = 1024},
+    {0},
+};
+
+static const pt_param_t describe_stream_schema[] = {
+    arn_param,
+    {.name = "Limit", .type = PT_P_INTEGER, .flags = PT_P_HAS_MIN | PT_P_HAS_MAX, .min = 1, .max = 100},
+    {.name = "ExclusiveStartShardId", .type = PT_P_STRING, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+     .min_len = 28, .max_len = 65},
+    {0},
+};
+
+static const pt_param_t get_shard_iterator_schema[] = {
+    arn_param,
+    {.name = "ShardId", .type = PT_P_STRING, .flags = PT_P_REQUIRED | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+     .min_len = 28, .max_len = 65},
+    {.name = "ShardIteratorType", .type = PT_P_STRING, .flags = PT_P_REQUIRED,
+     .enums = (const char *const[]){"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
+                                    NULL}},
+    {.name = "SequenceNumber", .type = PT_P_STRING, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, .min_len = 21,
+     .max_len = 40},
+    {0},
+};
+
+static const pt_param_t get_records_schema[] = {
+    {.name = "ShardIterator", .type = PT_P_STRING, .flags = PT_P_REQUIRED | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
+     .min_len = 1, .max_len = 2048},
+    {.name = "Limit", .type = PT_P_INTEGER, .flags = PT_P_HAS_MIN | PT_P_HAS_MAX, .min = 1, .max = 1000},
+    {0},
+};
+
+/* What a stream ARN names, with the table's stream state read under its
+ * lock. */
+typedef struct stream_ref {
+    pt_table_t *table;         /* referenced by call->table */
+    int view;
+    bool enabled;
+    int64_t created_ms;
+    uint64_t start_seq, end_seq;
+    char arn[600];
+    char shard[80];
+} stream_ref_t;
+
+static void shard_id(const pt_table_t *t, int64_t created_ms, char *buf, size_t cap)
+{
+    char hex[9] = {0};
+    for (size_t i = 0, n = 0; t->uuid[i] && n < 8; i++)
+        if (t->uuid[i] != '-') hex[n++] = t->uuid[i];
+    snprintf(buf, cap, "shardId-%020" PRId64 "-%s", created_ms, hex);
+}
+
+static void seq_text(uint64_t seq, char *buf, size_t cap) { snprintf(buf, cap, "%021" PRIu64, seq); }
+
+#define MAX_STREAMS (1 + PT_STREAM_OLD_MAX)
+
+/* The table's streams, the latest first, then the closed older ones
+ * still kept, newest first; returns how many (0: it never had one). */
+static int streams_of(pt_call_t *call, pt_table_t *t, stream_ref_t *r)
+{
+    int n = 0;
+    int64_t horizon = pt_now_ms() - PT_STREAM_RETENTION_MS;
+    pthread_mutex_lock(&t->meta_lock);
+    if (t->stream_view)
+        r[n++] = (stream_ref_t){.table = t, .view = t->stream_view, .enabled = t->stream_enabled,
+                                .created_ms = t->stream_created_ms, .start_seq = t->stream_start_seq,
+                                .end_seq = t->stream_end_seq};
+    for (uint32_t i = 0; i < t->nstream_old; i++) {
+        const struct pt_stream_old *o = &t->stream_old[i];
+        if (o->closed_ms < horizon) continue;
+        r[n++] = (stream_ref_t){.table = t, .view = o->view, .enabled = false, .created_ms = o->created_ms,
+                                .start_seq = o->start_seq, .end_seq = o->end_seq};
+    }
+    pthread_mutex_unlock(&t->meta_lock);
+    for (int i = 0; i < n; i++) {
+        pt_stream_arn(call->engine, t->name, r[i].created_ms, r[i].arn, sizeof r[i].arn);
+        shard_id(t, r[i].created_ms, r[i].shard, sizeof r[i].shard);
+    }
+    return n;
+}
+
+/* Resolves a stream ARN ("arn:aws:dynamodb:R:A:table/NAME/stream/LABEL"):
+ * the table must exist and still have this stream. */
+static int resolve(pt_call_t *call, const char *arn, size_t len, stream_ref_t *r)
+{
+    const char *tp = memmem(arn, len, ":table/", 7);
+    const char *name = tp ? tp + 7 : NULL;
+    const char *sp = name ? memmem(name, (size_t)(arn + len - name), "/stream/", 8) : NULL;
+    if (len < 4 || memcmp(arn, "arn:", 4) || !sp || sp == name)
+        return pt_error_set(&call->err, PT_E_VALIDATION, "Invalid StreamArn: %.*s", (int)(len > 1024 ? 1024 : len),
+                            arn);
+    pt_table_t *t = pt_catalog_get(call->engine, name, (size_t)(sp - name));
+    if (t) {
+        if (call->table) pt_table_release(call->table);
+        call->table = t;
+        stream_ref_t all[MAX_STREAMS];
+        int n = streams_of(call, t, all);
+        for (int i = 0; i < n; i++)
+            if (strlen(all[i].arn) == len && !memcmp(all[i].arn, arn, len)) {
+                *r = all[i];
+                return PT_OK;
+            }
+    }
+    return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found: Stream: %.*s not found",
+                        (int)(len > 1024 ? 1024 : len), arn);
+}
+
+static void write_key_schema(pt_jw_t *w, const pt_table_t *t)
+{
+    pt_jw_arr_begin(w);
+    const char *names[2] = {t->hash.name, t->range.name};
+    for (int i = 0; i < 2 && names[i]; i++) {
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "AttributeName"); pt_jw_strz(w, names[i]);
+        pt_jw_keyz(w, "KeyType"); pt_jw_strz(w, i ? "RANGE" : "HASH");
+        pt_jw_obj_end(w);
+    }
+    pt_jw_arr_end(w);
+}
+
+int pt_op_list_streams(pt_call_t *call, const pt_json_t *req)
+{
+    if (pt_params_check(&call->arena, req, list_streams_schema, &call->err)) return PT_ERR;
+    int64_t limit = pt_param_int(req, "Limit", 100);
+    uint32_t tlen = 0, slen = 0;
+    const char *only = pt_param_str(req, "TableName", &tlen);
+    const char *start_arn = pt_param_str(req, "ExclusiveStartStreamArn", &slen);
+    /* Streams are listed in table-name order, each table's as streams_of
+     * gives them: resume at the table the start ARN names, after that
+     * stream (from the table's first stream if it is gone). */
+    const char *start = NULL;
+    size_t start_len = 0;
+    if (start_arn) {
+        const char *tp = memmem(start_arn, slen, ":table/", 7);
+        const char *sp = tp ? memmem(tp + 7, (size_t)(start_arn + slen - tp - 7), "/stream/", 8) : NULL;
+        if (!sp)
+            return pt_error_set(&call->err, PT_E_VALIDATION, "Invalid ExclusiveStartStreamArn: %.*s",
+                                (int)(slen > 1024 ? 1024 : slen), start_arn);
+        start = tp + 7;
+        start_len = (size_t)(sp - start);
+    }
+    pt_jw_t w;
+    pt_jw_init(&w, &call->out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "Streams");
+    pt_jw_arr_begin(&w);
+    int64_t count = 0;
+    const char *last_arn = NULL;
+    bool more = false;
+    /* the start table itself first (its streams after the start ARN),
+     * then the tables after it */
+    char *cursor = NULL;
+    bool first_page = true;
+    for (;;) {
+        const char **names;
+        int n;
+        bool page_more = false;
+        if (first_page && start) {
+            names = pt_arena_alloc(&call->arena, sizeof *names);
+            names[0] = pt_arena_strndup(&call->arena, start, start_len);
+            n = 1;
+            page_more = true;
+        } else if (pt_catalog_list(call->engine, &call->arena, cursor, cursor ? strlen(cursor) : 0, 100, &names, &n,
+                                   &page_more)) {
+            return pt_error_set(&call->err, PT_E_INTERNAL, "cannot list tables");
+        }
+        for (int i = 0; i < n && !more; i++) {
+            cursor = (char *)names[i];
+            if (only && (strlen(names[i]) != tlen || memcmp(names[i], only, tlen))) continue;
+            pt_table_t *t = pt_catalog_get(call->engine, names[i], strlen(names[i]));
+            if (!t) continue;
+            stream_ref_t r[MAX_STREAMS];
+            int ns = streams_of(call, t, r), from = 0;
+            pt_table_release(t);
+            if (first_page && start)
+                for (int k = 0; k < ns; k++)
+                    if (strlen(r[k].arn) == slen && !memcmp(r[k].arn, start_arn, slen)) from = k + 1;
+            for (int k = from; k < ns; k++) {
+                if (count == limit) {
+                    more = true;
+                    break;
+                }
+                pt_jw_obj_begin(&w);
+                pt_jw_keyz(&w, "StreamArn"); pt_jw_strz(&w, r[k].arn);
+                pt_jw_keyz(&w, "TableName"); pt_jw_strz(&w, names[i]);
+                char label[32];
+                pt_stream_label(r[k].created_ms, label, sizeof label);
+                pt_jw_keyz(&w, "StreamLabel"); pt_jw_strz(&w, label);
+                pt_jw_obj_end(&w);
+                last_arn = pt_arena_strndup(&call->arena, r[k].arn, strlen(r[k].arn));
+                count++;
+            }
+        }
+        first_page = false;
+        if (more || !page_more || !n) break;
+    }
+    pt_jw_arr_end(&w);
+    if (more && last_arn) {
+        pt_jw_keyz(&w, "LastEvaluatedStreamArn");
+        pt_jw_strz(&w, last_arn);
+    }
+    pt_jw_obj_end(&w);
+    return PT_OK;
+}
+
+int pt_op_describe_stream(pt_call_t *call, const pt_json_t *req)
+{
+    if (pt_params_check(&call->arena, req, describe_stream_schema, &call->err)) return PT_ERR;
+    uint32_t len, xlen = 0;
+    const char *arn = pt_param_str(req, "StreamArn", &len);
+    const char *after = pt_param_str(req, "ExclusiveStartShardId", &xlen);
+    stream_ref_t r;
+    if (resolve(call, arn, len, &r)) return PT_ERR;
+    pt_table_t *t = r.table;
+    char label[32], num[32];
+    pt_stream_label(r.created_ms, label, sizeof label);
+    pt_jw_t w;
+    pt_jw_init(&w, &call->out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "StreamDescription");
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "StreamArn"); pt_jw_strz(&w, r.arn);
+    pt_jw_keyz(&w, "StreamLabel"); pt_jw_strz(&w, label);
+    pt_jw_keyz(&w, "StreamStatus"); pt_jw_strz(&w, r.enabled ? "ENABLED" : "DISABLED");
+    pt_jw_keyz(&w, "StreamViewType"); pt_jw_strz(&w, pt_stream_view_name(r.view));
+    pt_jw_keyz(&w, "CreationRequestDateTime"); pt_jw_double(&w, (double)r.created_ms / 1000.0);
+    pt_jw_keyz(&w, "TableName"); pt_jw_strz(&w, t->name);
+    pt_jw_keyz(&w, "KeySchema"); write_key_schema(&w, t);
+    pt_jw_keyz(&w, "Shards");
+    pt_jw_arr_begin(&w);
+    /* the one shard, unless the caller has seen it */
+    if (!(after && xlen == strlen(r.shard) && !memcmp(after, r.shard, xlen))) {
+        pt_jw_obj_begin(&w);
+        pt_jw_keyz(&w, "ShardId"); pt_jw_strz(&w, r.shard);
+        pt_jw_keyz(&w, "SequenceNumberRange");
+        pt_jw_obj_begin(&w);
+        seq_text(r.start_seq, num, sizeof num);
+        pt_jw_keyz(&w, "StartingSequenceNumber"); pt_jw_strz(&w, num);
+        if (!r.enabled) {
+            seq_text(r.end_seq, num, sizeof num);
+            pt_jw_keyz(&w, "EndingSequenceNumber"); pt_jw_strz(&w, num);
+        }
+        pt_jw_obj_end(&w);
+        pt_jw_obj_end(&w);
+    }
+    pt_jw_arr_end(&w);
+    pt_jw_obj_end(&w);
+    pt_jw_obj_end(&w);
+    return PT_OK;
+}
+
+static void iterator_text(const stream_ref_t *r, uint64_t seq, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s|%" PRIx64 "|%" PRIx64, r->arn, seq, (uint64_t)pt_now_ms());
+}
+
+static bool parse_seq(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!n) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+int pt_op_get_shard_iterator(pt_call_t *call, const pt_json_t *req)
+{
+    if (pt_params_check(&call->arena, req, get_shard_iterator_schema, &call->err)) return PT_ERR;
+    uint32_t len, slen, tlen, qlen = 0;
+    const char *arn = pt_param_str(req, "StreamArn", &len);
+    const char *shard = pt_param_str(req, "ShardId", &slen);
+    const char *type = pt_param_str(req, "ShardIteratorType", &tlen);
+    const char *seqs = pt_param_str(req, "SequenceNumber", &qlen);
+    bool at = !strncmp(type, "AT_SEQUENCE_NUMBER", tlen), after = !strncmp(type, "AFTER_SEQUENCE_NUMBER", tlen);
+    if ((at || after) && !seqs)
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            "Must provide a sequence number for iterator type %.*s", (int)tlen, type);
+    if (!(at || after) && seqs)
+        return pt_error_set(&call->err, PT_E_VALIDATION,
+                            "Sequence number must not be provided for iterator type %.*s", (int)tlen, type);
+    uint64_t seq = 0;
+    if (seqs && !parse_seq(seqs, qlen, &seq))
+        return pt_error_set(&call->err, PT_E_VALIDATION, "Invalid SequenceNumber: %.*s", (int)qlen, seqs);
+    stream_ref_t r;
+    if (resolve(call, arn, len, &r)) return PT_ERR;
+    if (slen != strlen(r.shard) || memcmp(shard, r.shard, slen))
+        return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found: Shard does not exist");
+    uint64_t pos;
+    if (at || after) {
+        pos = after ? seq + 1 : seq;
+        uint64_t last_possible = r.enabled ? UINT64_MAX : r.end_seq;
+        if (seq < r.start_seq || seq > last_possible)
+            return pt_error_set(&call->err, PT_E_VALIDATION,
+                                "Invalid SequenceNumber %.*s for shard %s: it is outside the shard's range",
+                                (int)qlen, seqs, r.shard);
+    } else if (!strncmp(type, "TRIM_HORIZON", tlen)) {
+        pos = r.start_seq;
+    } else { /* LATEST: after the last record written so far */
+        pt_txn_t *txn;
+        if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
+        int rc = pt_stream_next_seq(txn, r.table, &pos, &call->err);
+        pt_txn_abort(txn);
+        if (rc) return PT_ERR;
+        if (pos < r.start_seq) pos = r.start_seq;
+        if (!r.enabled && pos > r.end_seq + 1) pos = r.end_seq + 1;
+    }
+    char it[800];
+    iterator_text(&r, pos, it, sizeof it);
+    pt_jw_t w;
+    pt_jw_init(&w, &call->out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "ShardIterator"); pt_jw_strz(&w, it);
+    pt_jw_obj_end(&w);
+    return PT_OK;
+}
+
+static bool parse_hex(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!n || n > 16) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+        if (d == 16) return false;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return true;
+}
+
+static void write_record(pt_call_t *call, pt_jw_t *w, const stream_ref_t *r, const pt_stream_rec_t *rec)
+{
+    static const char *const events[] = {NULL, "INSERT", "MODIFY", "REMOVE"};
+    char id[40], num[32];
+    char hex[17] = {0};
+    for (size_t i = 0, n = 0; r->table->uuid[i] && n < 16; i++)
+        if (r->table->uuid[i] != '-') hex[n++] = r->table->uuid[i];
+    snprintf(id, sizeof id, "%s%016" PRIx64, hex, rec->seq);
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "eventID"); pt_jw_strz(w, id);
+    pt_jw_keyz(w, "eventName"); pt_jw_strz(w, events[rec->event]);
+    pt_jw_keyz(w, "eventVersion"); pt_jw_strz(w, "1.1");
+    pt_jw_keyz(w, "eventSource"); pt_jw_strz(w, "aws:dynamodb");
+    pt_jw_keyz(w, "awsRegion"); pt_jw_strz(w, call->engine->region);
+    pt_jw_keyz(w, "dynamodb");
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "ApproximateCreationDateTime"); pt_jw_int(w, rec->created_ms / 1000);
+    pt_jw_keyz(w, "Keys"); pt_item_write_json(w, &rec->keys);
+    if (rec->has_new) { pt_jw_keyz(w, "NewImage"); pt_item_write_json(w, &rec->new_image); }
+    if (rec->has_old) { pt_jw_keyz(w, "OldImage"); pt_item_write_json(w, &rec->old_image); }
+    seq_text(rec->seq, num, sizeof num);
+    pt_jw_keyz(w, "SequenceNumber"); pt_jw_strz(w, num);
+    pt_jw_keyz(w, "SizeBytes"); pt_jw_int(w, rec->size);
+    pt_jw_keyz(w, "StreamViewType"); pt_jw_strz(w, pt_stream_view_name(r->view));
+    pt_jw_obj_end(w);
+    if (rec->origin == PT_WRITE_TTL) {
+        pt_jw_keyz(w, "userIdentity");
+        pt_jw_obj_begin(w);
+        pt_jw_keyz(w, "PrincipalId"); pt_jw_strz(w, "dynamodb.amazonaws.com");
+        pt_jw_keyz(w, "Type"); pt_jw_strz(w, "Service");
+        pt_jw_obj_end(w);
+    }
+    pt_jw_obj_end(w);
+}
+
+int pt_op_get_records(pt_call_t *call, const pt_json_t *req)
+{
+    if (pt_params_check(&call->arena, req, get_records_schema, &call->err)) return PT_ERR;
+    uint32_t len;
+    const char *it = pt_param_str(req, "ShardIterator", &len);
+    int64_t limit = pt_param_int(req, "Limit", 1000);
+    /* <arn>|<seq hex>|<issued hex> */
+    const char *bar2 = NULL, *bar1 = NULL;
+    for (const char *p = it + len; p > it; p--)
+        if (p[-1] == '|') {
+            if (!bar2) bar2 = p - 1;
+            else {
+                bar1 = p - 1;
+                break;
+            }
+        }
+    uint64_t pos, issued;
+    if (!bar1 || !parse_hex(bar1 + 1, (size_t)(bar2 - bar1 - 1), &pos) ||
+        !parse_hex(bar2 + 1, (size_t)(it + len - bar2 - 1), &issued))
+        return pt_error_set(&call->err, PT_E_VALIDATION, "Invalid ShardIterator");
+    stream_ref_t r;
+    if (resolve(call, it, (size_t)(bar1 - it), &r)) {
+        if (strstr(call->err.type, "ResourceNotFound"))
+            pt_error_set(&call->err, PT_E_NOT_FOUND, "Invalid ShardId in ShardIterator");
+        else
+            pt_error_set(&call->err, PT_E_VALIDATION, "Invalid ShardIterator");
+        return PT_ERR;
+    }
+    int64_t now = pt_now_ms();
+    if ((int64_t)issued > now + 60000 || now - (int64_t)issued > ITERATOR_TTL_MS)
+        return pt_error_set(&call->err, E_EXPIRED_ITERATOR, "Iterator expired");
+
+    pt_txn_t *txn;
+    if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
+    pt_cursor_t *cur = NULL;
+    pt_buf_t k = PT_BUF_INIT;
+    int rc = pt_cursor_open(txn, &cur, &call->err);
+    pt_jw_t w;
+    pt_jw_init(&w, &call->out);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "Records");
+    pt_jw_arr_begin(&w);
+    uint64_t next = pos;
+    if (rc == PT_OK) {
+        pt_stream_key(r.table->id, pos, &k);
+        pt_slice_t ck, cv;
+        int64_t horizon = now - PT_STREAM_RETENTION_MS;
+        int64_t n = 0;
+        rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, &call->err);
+        while (rc == PT_OK && n < limit && call->out.len < MAX_RECORDS_BYTES) {
+            if (ck.len != 13 || memcmp(ck.data, k.data, 5)) break;
+            pt_stream_rec_t rec;
+            if ((rc = pt_stream_decode(&call->arena, ck, cv, &rec, &call->err))) break;
+            if (!r.enabled && rec.seq > r.end_seq) break;
+            next = rec.seq + 1;
+            if (rec.created_ms >= horizon) {
+                write_record(call, &w, &r, &rec);
+                n++;
+            }
+            rc = pt_cursor_next(cur, &ck, &cv, &call->err);
+        }
+        if (rc == PT_NOTFOUND) rc = PT_OK;
+    }
+    if (cur) pt_cursor_close(cur);
+    pt_txn_abort(txn);
+    pt_buf_free(&k);
+    if (rc) return PT_ERR;
+    pt_jw_arr_end(&w);
+    /* a closed shard read to its end has no next iterator */
+    if (r.enabled || next <= r.end_seq) {
+        char nit[800];
+        iterator_text(&r, next, nit, sizeof nit);
+        pt_jw_keyz(&w, "NextShardIterator"); pt_jw_strz(&w, nit);
+    }
+    pt_jw_obj_end(&w);
+    return PT_OK;
+}
