@@ -68,6 +68,13 @@ int pt_op_list_streams(pt_call_t *call, const pt_json_t *req);          /* strea
 int pt_op_describe_stream(pt_call_t *call, const pt_json_t *req);       /* streams.c */
 int pt_op_get_shard_iterator(pt_call_t *call, const pt_json_t *req);    /* streams.c */
 int pt_op_get_records(pt_call_t *call, const pt_json_t *req);           /* streams.c */
+int pt_op_create_backup(pt_call_t *call, const pt_json_t *req);         /* backups.c */
+int pt_op_describe_backup(pt_call_t *call, const pt_json_t *req);       /* backups.c */
+int pt_op_delete_backup(pt_call_t *call, const pt_json_t *req);         /* backups.c */
+int pt_op_list_backups(pt_call_t *call, const pt_json_t *req);          /* backups.c */
+int pt_op_restore_table_from_backup(pt_call_t *call, const pt_json_t *req);   /* backups.c */
+int pt_op_describe_continuous_backups(pt_call_t *call, const pt_json_t *req); /* backups.c */
+int pt_op_update_continuous_backups(pt_call_t *call, const pt_json_t *req);   /* backups.c */
 
 /* The answer of an operation Portico does not implement yet:
  * UnknownOperationException "Operation X is not implemented by Portico yet". */

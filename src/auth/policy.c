@@ -291,7 +291,8 @@ static bool table_scoped(const char *op, size_t n)
         "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
         "TransactGetItems", "TransactWriteItems", "TagResource", "UntagResource",
         "ListTagsOfResource", "UpdateTimeToLive", "DescribeTimeToLive",
-        "DescribeContinuousBackups", "UpdateContinuousBackups", "CreateBackup",
+        "DescribeContinuousBackups", "UpdateContinuousBackups", "CreateBackup", "DescribeBackup", "DeleteBackup",
+        "RestoreTableFromBackup",
         "DescribeContributorInsights", "UpdateContributorInsights",
         "DescribeKinesisStreamingDestination", "DescribeTableReplicaAutoScaling",
         "ExportTableToPointInTime", "GetResourcePolicy", "PutResourcePolicy",
@@ -361,6 +362,12 @@ int pt_policy_check_request(const pt_policy_t *p, const char *op, size_t op_len,
                     if (x) need_str(&c, kinds[k][1], pt_json_get(x, "TableName"));
                 }
             }
+    } else if ((v = pt_json_get(&req, "BackupArn")) != NULL) {
+        /* a backup ARN names its table (arn:...:table/T/backup/...); a
+         * restore also acts on the table it creates */
+        if (v->type == PT_JSON_STRING) need(&c, op, op_len, v->u.str, v->len);
+        if ((v = pt_json_get(&req, "TargetTableName")) != NULL && v->type == PT_JSON_STRING)
+            need(&c, op, op_len, v->u.str, v->len);
     } else if ((v = pt_json_get(&req, "TableName")) != NULL) {
         if (v->type == PT_JSON_STRING) need(&c, op, op_len, v->u.str, v->len);
     } else if ((v = pt_json_get(&req, "ResourceArn")) != NULL) {

@@ -37,11 +37,16 @@ int64_t pt_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Catalog records (table id 0): 'T' + name: table definitions; 'I': the
+ * next id; 'S', 'X' + id: statistics; 'G' + id: tags; 'K' + id: backups
+ * (api/backups.c). */
 static void meta_key(pt_buf_t *b, char kind)
 {
     pt_buf_put_u32be(b, 0);
     pt_buf_putc(b, kind);
 }
+
+void pt_catalog_meta_key(pt_buf_t *b, char kind) { meta_key(b, kind); }
 
 pt_table_t *pt_table_new(void)
 {
@@ -230,6 +235,13 @@ static void encode_def(const pt_table_t *t, pt_buf_t *out)
         pt_jw_int(&w, t->stream_closed_ms);
         pt_jw_arr_end(&w);
     }
+    if (t->pitr_enabled) {
+        pt_jw_keyz(&w, "pitr");
+        pt_jw_arr_begin(&w);
+        pt_jw_int(&w, t->pitr_since_ms);
+        pt_jw_int(&w, t->pitr_days);
+        pt_jw_arr_end(&w);
+    }
     if (t->nstream_old) {
         pt_jw_keyz(&w, "stream_old");
         pt_jw_arr_begin(&w);
@@ -321,6 +333,13 @@ static int decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t
         t->stream_end_seq = (uint64_t)json_i64(&st->u.elems[4]);
         t->stream_closed_ms = json_i64(&st->u.elems[5]);
     }
+    const pt_json_t *pitr = pt_json_get(&j, "pitr");
+    if (pitr) {
+        if (pitr->type != PT_JSON_ARRAY || pitr->len != 2) goto done;
+        t->pitr_enabled = true;
+        t->pitr_since_ms = json_i64(&pitr->u.elems[0]);
+        t->pitr_days = (int32_t)json_i64(&pitr->u.elems[1]);
+    }
     const pt_json_t *sto = pt_json_get(&j, "stream_old");
     if (sto && (sto->type != PT_JSON_ARRAY || sto->len > sizeof t->stream_old / sizeof *t->stream_old)) goto done;
     for (uint32_t i = 0; sto && i < sto->len; i++) {
@@ -370,6 +389,13 @@ done:
     }
     *out = t;
     return PT_OK;
+}
+
+void pt_catalog_encode_def(const pt_table_t *t, pt_buf_t *out) { encode_def(t, out); }
+
+int pt_catalog_decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t *err)
+{
+    return decode_def(data, len, out, err);
 }
 
 static int64_t get_i64be(const uint8_t *p)
@@ -631,6 +657,25 @@ static void random_uuid(char out[37])
     b[8] = (b[8] & 0x3f) | 0x80;
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
              b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int pt_catalog_alloc_id(pt_engine_t *e, pt_txn_t *txn, uint32_t *id, pt_error_t *err)
+{
+    pt_catalog_t *c = &e->catalog;
+    pthread_rwlock_rdlock(&c->lock);
+    uint32_t n = c->next_id;
+    pthread_rwlock_unlock(&c->lock);
+    uint8_t idv[4] = {(uint8_t)((n + 1) >> 24), (uint8_t)((n + 1) >> 16), (uint8_t)((n + 1) >> 8), (uint8_t)(n + 1)};
+    pt_buf_t k = PT_BUF_INIT;
+    meta_key(&k, 'I');
+    int rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(idv, 4), err);
+    pt_buf_free(&k);
+    if (rc) return rc;
+    pthread_rwlock_wrlock(&c->lock);
+    c->next_id = n + 1;
+    pthread_rwlock_unlock(&c->lock);
+    *id = n;
+    return PT_OK;
 }
 
 int pt_catalog_create(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *err)

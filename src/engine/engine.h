@@ -124,6 +124,11 @@ typedef struct pt_table {
     /* Writer thread only, not persisted: the next sequence number (0: not
      * read from the store yet). */
     uint64_t stream_next_seq;
+    /* Point-in-time recovery setting (UpdateContinuousBackups; meta_lock;
+     * persisted): enabled since pitr_since_ms, kept pitr_days days. */
+    bool pitr_enabled;
+    int64_t pitr_since_ms;
+    int32_t pitr_days;
 } pt_table_t;
 
 typedef struct pt_catalog {
@@ -208,6 +213,18 @@ int pt_catalog_del_index_stats(pt_txn_t *txn, const pt_table_t *t, uint8_t index
 void pt_index_free(pt_index_t *ix);
 
 pt_table_t *pt_table_new(void);
+
+/* Writer thread: reserves a never-used key-space id (tables and backups
+ * draw from one sequence) inside `txn`. */
+int pt_catalog_alloc_id(pt_engine_t *e, pt_txn_t *txn, uint32_t *id, pt_error_t *err);
+/* A table's persisted definition (what pt_catalog_save stores) and back:
+ * backups keep their source table's definition this way. The decoded table
+ * is new (refs 1), not in the catalog. */
+void pt_catalog_encode_def(const pt_table_t *t, pt_buf_t *out);
+int pt_catalog_decode_def(const void *data, size_t len, pt_table_t **out, pt_error_t *err);
+/* The key of a catalog record of `kind` (a letter; catalog.c lists those
+ * in use) followed by nothing: callers append their own suffix. */
+void pt_catalog_meta_key(pt_buf_t *b, char kind);
 /* Writes the TableDescription object for `t` with the given TableStatus;
  * statistics are read in `txn` (read or write transaction). Takes
  * t->meta_lock itself: callers must not hold it. */

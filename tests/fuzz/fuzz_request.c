@@ -22,11 +22,13 @@ static const char *const ops[] = {
     "TransactWriteItems", "UpdateTable", "TagResource", "UntagResource", "ListTagsOfResource",
     "UpdateTimeToLive", "DescribeTimeToLive", "DescribeLimits", "NoSuchOperation",
 };
-/* DynamoDB Streams, picked by a first byte of 0xF0 and above (so the
- * corpus files made for the list above keep their operation). */
-static const char *const stream_ops[] = {
+/* DynamoDB Streams and backups, picked by a first byte of 0xF0 and above
+ * (so the corpus files made for the list above keep their operation). */
+static const char *const more_ops[] = {
     "DynamoDBStreams_20120810.ListStreams", "DynamoDBStreams_20120810.DescribeStream",
     "DynamoDBStreams_20120810.GetShardIterator", "DynamoDBStreams_20120810.GetRecords",
+    "CreateBackup", "DescribeBackup", "ListBackups", "DeleteBackup", "RestoreTableFromBackup",
+    "DescribeContinuousBackups", "UpdateContinuousBackups",
 };
 
 static pt_engine_t *engine;
@@ -87,7 +89,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    const char *op = data[0] >= 0xF0 ? stream_ops[(data[0] - 0xF0) % (sizeof stream_ops / sizeof *stream_ops)]
+    const char *op = data[0] >= 0xF0 ? more_ops[(data[0] - 0xF0) % (sizeof more_ops / sizeof *more_ops)]
                                      : ops[data[0] % (sizeof ops / sizeof *ops)];
     /* Keep the two fixture tables: deleting them would leave the rest of
      * the run exercising only ResourceNotFoundException. */
