@@ -114,6 +114,27 @@ static void test_streams_actions_name_the_stream_table(void **st)
     pt_policy_free(&p);
 }
 
+/* A backup ARN names its table; a restore also needs its target table. */
+static void test_backup_actions_name_the_backup_table(void **st)
+{
+    pt_policy_t p = parse_policy("[{\"actions\":[\"dynamodb:*Backup*\"],\"tables\":[\"orders*\"]}]");
+    pt_error_t err;
+    const char *arn = "arn:aws:dynamodb:eu-west-1:000000000000:table/orders/backup/01796685747202-00000002";
+    char body[512];
+    snprintf(body, sizeof body, "{\"BackupArn\":\"%s\"}", arn);
+    assert_int_equal(check(&p, "DescribeBackup", body, &err), PT_OK);
+    assert_int_equal(check(&p, "DeleteBackup", body, &err), PT_OK);
+    snprintf(body, sizeof body, "{\"BackupArn\":\"%s\",\"TargetTableName\":\"orders-copy\"}", arn);
+    assert_int_equal(check(&p, "RestoreTableFromBackup", body, &err), PT_OK);
+    snprintf(body, sizeof body, "{\"BackupArn\":\"%s\",\"TargetTableName\":\"users\"}", arn);
+    assert_int_equal(check(&p, "RestoreTableFromBackup", body, &err), PT_ERR);
+    assert_non_null(strstr(err.message, "dynamodb:RestoreTableFromBackup on resource: "
+                                        "arn:aws:dynamodb:eu-west-1:000000000000:table/users because"));
+    assert_int_equal(check(&p, "ListBackups", "{\"TableName\":\"orders\"}", &err), PT_OK);
+    assert_int_equal(check(&p, "ListBackups", "{}", &err), PT_ERR);
+    pt_policy_free(&p);
+}
+
 static void test_empty_allow_list_allows_nothing(void **st)
 {
     pt_policy_t p = parse_policy("[]");
@@ -213,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_glob_star_and_question_mark),
         cmocka_unit_test(test_policy_pairs_follow_iam),
         cmocka_unit_test(test_streams_actions_name_the_stream_table),
+        cmocka_unit_test(test_backup_actions_name_the_backup_table),
         cmocka_unit_test(test_empty_allow_list_allows_nothing),
         cmocka_unit_test(test_policy_parse_errors_name_the_member),
         cmocka_unit_test(test_credentials_file_round_trip_private),
