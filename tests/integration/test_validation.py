@@ -75,10 +75,10 @@ def test_missing_target_is_unknown_operation_exception(raw):
 
 
 @pytest.mark.parametrize("op,body", [
-    ("CreateBackup", {"TableName": "{t}", "BackupName": "b1"}),
-    ("ListBackups", {}),
-    ("ExecuteStatement", {"Statement": "SELECT * FROM \"{t}\""}),
-    ("DescribeContinuousBackups", {"TableName": "{t}"}),
+    ("RestoreTableToPointInTime", {"SourceTableName": "{t}", "TargetTableName": "t2"}),
+    ("CreateGlobalTable", {"GlobalTableName": "{t}", "ReplicationGroup": []}),
+    ("ExportTableToPointInTime", {"TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/{t}",
+                                  "S3Bucket": "b"}),
 ])
 def test_unimplemented_operation_is_an_error_naming_it(raw, table, op, body):
     # Not a DynamoDB behaviour: portico's walking skeleton must refuse operations it
@@ -92,8 +92,8 @@ def test_unimplemented_operation_is_an_error_naming_it(raw, table, op, body):
 
 def test_unimplemented_operation_surfaces_through_boto3(ddb, table):
     with pytest.raises(ClientError) as ei:
-        ddb.list_backups()
-    assert "ListBackups" in ei.value.response["Error"]["Message"]
+        ddb.list_global_tables()
+    assert "ListGlobalTables" in ei.value.response["Error"]["Message"]
 
 
 # ---------------------------------------------------------------------------
