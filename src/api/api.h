@@ -33,6 +33,11 @@ struct pt_call {
     int (*apply)(pt_call_t *call, pt_txn_t *txn);
     void *op;                  /* operation state for apply() */
     pt_table_t *table;         /* referenced table, released when the call ends */
+    /* Runs when the call ends, before the response is sent: may rewrite the
+     * response (call->out) or the error (PartiQL answers in its own shape;
+     * partiql.c). *rc is PT_OK or PT_ERR and may be changed. */
+    void (*post)(pt_call_t *call, int *rc);
+    void *post_ctx;
 };
 
 typedef int (*pt_op_fn)(pt_call_t *call, const pt_json_t *req);
@@ -75,6 +80,9 @@ int pt_op_list_backups(pt_call_t *call, const pt_json_t *req);          /* backu
 int pt_op_restore_table_from_backup(pt_call_t *call, const pt_json_t *req);   /* backups.c */
 int pt_op_describe_continuous_backups(pt_call_t *call, const pt_json_t *req); /* backups.c */
 int pt_op_update_continuous_backups(pt_call_t *call, const pt_json_t *req);   /* backups.c */
+int pt_op_execute_statement(pt_call_t *call, const pt_json_t *req);       /* partiql.c */
+int pt_op_execute_transaction(pt_call_t *call, const pt_json_t *req);     /* partiql.c */
+int pt_op_batch_execute_statement(pt_call_t *call, const pt_json_t *req); /* partiql.c */
 
 /* The answer of an operation Portico does not implement yet:
  * UnknownOperationException "Operation X is not implemented by Portico yet". */

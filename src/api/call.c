@@ -20,7 +20,7 @@ typedef struct op_entry {
 /* Every operation of DynamoDB API version 2012-08-10 and of DynamoDB
  * Streams, sorted by name (bytewise). */
 static const op_entry_t ops[] = {
-    {"BatchExecuteStatement", NULL},
+    {"BatchExecuteStatement", pt_op_batch_execute_statement},
     {"BatchGetItem", pt_op_batch_get_item},
     {"BatchWriteItem", pt_op_batch_write_item},
     {"CreateBackup", pt_op_create_backup},
@@ -51,8 +51,8 @@ static const op_entry_t ops[] = {
     {"DynamoDBStreams_20120810.GetShardIterator", pt_op_get_shard_iterator},
     {"DynamoDBStreams_20120810.ListStreams", pt_op_list_streams},
     {"EnableKinesisStreamingDestination", NULL},
-    {"ExecuteStatement", NULL},
-    {"ExecuteTransaction", NULL},
+    {"ExecuteStatement", pt_op_execute_statement},
+    {"ExecuteTransaction", pt_op_execute_transaction},
     {"ExportTableToPointInTime", NULL},
     {"GetItem", pt_op_get_item},
     {"GetResourcePolicy", NULL},
@@ -122,6 +122,8 @@ static void call_reset(pt_call_t *c)
     c->status = 0;
     c->apply = NULL;
     c->op = NULL;
+    c->post = NULL;
+    c->post_ctx = NULL;
 }
 
 void pt_call_free(pt_call_t *c)
@@ -151,6 +153,11 @@ const char *pt_call_error_type(const pt_call_t *c)
 /* Formats call->err as the response body and releases request state. */
 static void finish(pt_call_t *c, int rc)
 {
+    if (c->post) {
+        void (*post)(pt_call_t *, int *) = c->post;
+        c->post = NULL;
+        post(c, &rc);
+    }
     if (rc == PT_ERR) {
         if (!c->err.type) pt_error_set(&c->err, PT_E_INTERNAL, "Internal server error");
         c->failed = true;

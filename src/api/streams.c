@@ -23,9 +23,9 @@
 #define ITERATOR_TTL_MS (15LL * 60 * 1000)
 #define MAX_RECORDS_BYTES (1024 * 1024)
 
-static const pt_param_t arn_param = {.name = "StreamArn", .type = PT_P_STRING,
-                                     .flags = PT_P_REQUIRED | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
-                                     .min_len = 37, .max_len = 1024};
+#define ARN_PARAM                                                                                          \
+    {.name = "StreamArn", .type = PT_P_STRING, .flags = PT_P_REQUIRED | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN, \
+     .min_len = 37, .max_len = 1024}
 
 static const pt_param_t list_streams_schema[] = {
     {.name = "TableName", .type = PT_P_STRING, .flags = PT_P_NAME_REGEX | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
@@ -37,7 +37,7 @@ static const pt_param_t list_streams_schema[] = {
 };
 
 static const pt_param_t describe_stream_schema[] = {
-    arn_param,
+    ARN_PARAM,
     {.name = "Limit", .type = PT_P_INTEGER, .flags = PT_P_HAS_MIN | PT_P_HAS_MAX, .min = 1, .max = 100},
     {.name = "ExclusiveStartShardId", .type = PT_P_STRING, .flags = PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
      .min_len = 28, .max_len = 65},
@@ -45,7 +45,7 @@ static const pt_param_t describe_stream_schema[] = {
 };
 
 static const pt_param_t get_shard_iterator_schema[] = {
-    arn_param,
+    ARN_PARAM,
     {.name = "ShardId", .type = PT_P_STRING, .flags = PT_P_REQUIRED | PT_P_HAS_MINLEN | PT_P_HAS_MAXLEN,
      .min_len = 28, .max_len = 65},
     {.name = "ShardIteratorType", .type = PT_P_STRING, .flags = PT_P_REQUIRED,

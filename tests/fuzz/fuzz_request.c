@@ -22,13 +22,14 @@ static const char *const ops[] = {
     "TransactWriteItems", "UpdateTable", "TagResource", "UntagResource", "ListTagsOfResource",
     "UpdateTimeToLive", "DescribeTimeToLive", "DescribeLimits", "NoSuchOperation",
 };
-/* DynamoDB Streams and backups, picked by a first byte of 0xF0 and above
+/* DynamoDB Streams, backups and PartiQL, picked by a first byte of 0xF0 and above
  * (so the corpus files made for the list above keep their operation). */
 static const char *const more_ops[] = {
     "DynamoDBStreams_20120810.ListStreams", "DynamoDBStreams_20120810.DescribeStream",
     "DynamoDBStreams_20120810.GetShardIterator", "DynamoDBStreams_20120810.GetRecords",
     "CreateBackup", "DescribeBackup", "ListBackups", "DeleteBackup", "RestoreTableFromBackup",
-    "DescribeContinuousBackups", "UpdateContinuousBackups",
+    "DescribeContinuousBackups", "UpdateContinuousBackups", "ExecuteStatement", "BatchExecuteStatement",
+    "ExecuteTransaction",
 };
 
 static pt_engine_t *engine;
