@@ -1288,7 +1288,9 @@ static int translate(pt_call_t *call, const char *text, size_t len, const pt_jso
     x->proj = NULL;
     x->nproj = 0;
     pt_buf_init(&x->req);
-    return s.kind == S_SELECT ? xlate_select(call, &s, req, get, x) : xlate_write(call, &s, x);
+    int rc = s.kind == S_SELECT ? xlate_select(call, &s, req, get, x) : xlate_write(call, &s, x);
+    if (rc) pt_buf_free(&x->req);
+    return rc;
 }
 
 /* ---- running a translated statement ---- */
