@@ -575,7 +575,8 @@ static node_t *parse_cond(parser_t *p)
 
 /* ---- statements ---- */
 
-enum { S_SELECT, S_INSERT, S_UPDATE, S_DELETE };
+/* S_EXISTS: EXISTS(SELECT ...), a condition check in ExecuteTransaction */
+enum { S_SELECT, S_INSERT, S_UPDATE, S_DELETE, S_EXISTS };
 enum { A_SET, A_REMOVE, A_ADD, A_DELETE };
 
 typedef struct action {
@@ -599,6 +600,18 @@ typedef struct stmt {
     bool desc;                /* ORDER BY ... DESC */
 } stmt_t;
 
+/* What may follow a table name; any other name is an alias. */
+static void no_alias(parser_t *p)
+{
+    static const char *const next_words[] = {"WHERE", "ORDER", "SET", "REMOVE", "VALUE", "RETURNING", NULL};
+    if (p->failed || !is_name_tok(p)) return;
+    for (int i = 0; next_words[i]; i++)
+        if (p->tok.kind == T_IDENT && is_kw(p, next_words[i])) return;
+    p->failed = true;
+    snprintf(p->err, sizeof p->err, "%s",
+             is_kw(p, "LIMIT") ? "Unsupported clause: LIMIT" : "Aliasing is not supported");
+}
+
 static void parse_table(parser_t *p, stmt_t *s, bool allow_index)
 {
     if (!is_name_tok(p)) {
@@ -617,6 +630,7 @@ static void parse_table(parser_t *p, stmt_t *s, bool allow_index)
         s->index_len = p->tok.n;
         next(p);
     }
+    no_alias(p);
 }
 
 static node_t *parse_set_value(parser_t *p, action_t *act)
@@ -642,11 +656,9 @@ static node_t *parse_set_value(parser_t *p, action_t *act)
     return a;
 }
 
-static void parse_statement(parser_t *p, stmt_t *s)
+static void parse_select(parser_t *p, stmt_t *s)
 {
-    memset(s, 0, sizeof *s);
-    next(p);
-    if (accept_kw(p, "SELECT")) {
+    {
         s->kind = S_SELECT;
         if (accept_punct(p, "*")) {
             s->star = true;
@@ -671,6 +683,25 @@ static void parse_statement(parser_t *p, stmt_t *s)
             if (accept_kw(p, "DESC")) s->desc = true;
             else accept_kw(p, "ASC");
         }
+        if (!p->failed && is_kw(p, "LIMIT")) {
+            p->failed = true;
+            snprintf(p->err, sizeof p->err, "Unsupported clause: LIMIT");
+        }
+    }
+}
+
+static void parse_statement(parser_t *p, stmt_t *s)
+{
+    memset(s, 0, sizeof *s);
+    next(p);
+    if (accept_kw(p, "SELECT")) {
+        parse_select(p, s);
+    } else if (accept_kw(p, "EXISTS")) {
+        expect_punct(p, "(");
+        expect_kw(p, "SELECT");
+        if (!p->failed) parse_select(p, s);
+        expect_punct(p, ")");
+        s->kind = S_EXISTS;
     } else if (accept_kw(p, "INSERT")) {
         s->kind = S_INSERT;
         expect_kw(p, "INTO");
@@ -1230,6 +1261,10 @@ static int xlate_write(pt_call_t *call, const stmt_t *s, xlate_t *x)
         pt_buf_puts(b, ",\"ConditionExpression\":");
         pt_jw_str(&w, c.data, c.len);
         pt_buf_free(&c);
+    } else if (s->kind == S_EXISTS) {
+        /* a ConditionCheck: the item must exist and meet the rest */
+        x->op = "ConditionCheck";
+        if ((rc = xlate_key_and_condition(call, s, &e, b, true))) goto out;
     } else if (s->kind == S_DELETE) {
         x->op = "DeleteItem";
         if ((rc = xlate_key_and_condition(call, s, &e, b, false))) goto out;
@@ -1288,6 +1323,8 @@ static int translate(pt_call_t *call, const char *text, size_t len, const pt_jso
     x->proj = NULL;
     x->nproj = 0;
     pt_buf_init(&x->req);
+    if (s.kind == S_EXISTS && (!get || strcmp(get, "ExecuteTransaction")))
+        return pt_error_set(&call->err, PT_E_VALIDATION, "EXISTS can only be used in ExecuteTransaction write requests.");
     int rc = s.kind == S_SELECT ? xlate_select(call, &s, req, get, x) : xlate_write(call, &s, x);
     if (rc) pt_buf_free(&x->req);
     return rc;
@@ -1585,7 +1622,7 @@ int pt_op_execute_transaction(pt_call_t *call, const pt_json_t *req)
         }
         tp->kinds[i] = x.kind;
         nreads += x.kind == S_SELECT;
-        static const char *const wrap[] = {"Get", "Put", "Update", "Delete"};
+        static const char *const wrap[] = {"Get", "Put", "Update", "Delete", "ConditionCheck"};
         if (i) pt_buf_putc(&b, ',');
         pt_buf_printf(&b, "{\"%s\":", wrap[x.kind]);
         /* TransactWriteItems does not take ReturnValues */

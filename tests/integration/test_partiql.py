@@ -464,3 +464,35 @@ def test_writes_need_equality_on_the_full_key(ddb, rt, statement):
     assert_client_error(ex, "ValidationException", NO_KEY, ddb, statement.format(t=rt))
     assert get(ddb, rt, pk="a", sk="b") == {"pk": S("a"), "sk": S("b"), "v": N(2)}, "nothing changed"
 
+
+
+# ---------------------------------------------------------------------------
+# EXISTS condition checks, aliases, LIMIT (messages pinned against AWS / DynamoDB Local's shared table)
+
+def test_exists_is_a_condition_check_in_write_transactions(ddb, ht):
+    ex(ddb, f"INSERT INTO \"{ht}\" VALUE {{'pk': 'a', 'n': 1}}")
+    ddb.execute_transaction(TransactStatements=[
+        {"Statement": f"EXISTS(SELECT * FROM \"{ht}\" WHERE pk = 'a' AND n = 1)"},
+        {"Statement": f"INSERT INTO \"{ht}\" VALUE {{'pk': 'b'}}"}])
+    assert get(ddb, ht, pk="b") == {"pk": S("b")}, "a true EXISTS lets the transaction apply"
+    code, _, e = client_error(ddb.execute_transaction, TransactStatements=[
+        {"Statement": f"EXISTS(SELECT * FROM \"{ht}\" WHERE pk = 'a' AND n = 2)"},
+        {"Statement": f"INSERT INTO \"{ht}\" VALUE {{'pk': 'c'}}"}])
+    assert code == "TransactionCanceledException"
+    assert [r["Code"] for r in e.response["CancellationReasons"]] == ["ConditionalCheckFailed", "None"]
+    assert get(ddb, ht, pk="c") is None, "a false EXISTS cancels every statement"
+    code, _, _ = client_error(ddb.execute_transaction, TransactStatements=[
+        {"Statement": f"EXISTS(SELECT * FROM \"{ht}\" WHERE pk = 'ghost')"},
+        {"Statement": f"INSERT INTO \"{ht}\" VALUE {{'pk': 'd'}}"}])
+    assert code == "TransactionCanceledException", "EXISTS of a missing item is false"
+    assert_client_error(ex, "ValidationException", "EXISTS can only be used in ExecuteTransaction write requests.",
+                        ddb, f"EXISTS(SELECT * FROM \"{ht}\" WHERE pk = 'a')")
+
+
+@pytest.mark.parametrize("tail,message", [
+    ("t WHERE pk = 'a'", "Aliasing is not supported"),
+    ("AS t", "Aliasing is not supported"),
+    ("LIMIT 3", "Unsupported clause: LIMIT"),
+])
+def test_aliases_and_limit_clauses_are_refused(ddb, ht, tail, message):
+    assert_client_error(ex, "ValidationException", message, ddb, f"SELECT * FROM \"{ht}\" {tail}")
