@@ -83,6 +83,16 @@ int pt_op_update_continuous_backups(pt_call_t *call, const pt_json_t *req);   /*
 int pt_op_execute_statement(pt_call_t *call, const pt_json_t *req);       /* partiql.c */
 int pt_op_execute_transaction(pt_call_t *call, const pt_json_t *req);     /* partiql.c */
 int pt_op_batch_execute_statement(pt_call_t *call, const pt_json_t *req); /* partiql.c */
+/* The empty state of features Portico does not have (extras.c) */
+int pt_op_list_global_tables(pt_call_t *call, const pt_json_t *req);
+int pt_op_describe_global_table(pt_call_t *call, const pt_json_t *req);
+int pt_op_describe_contributor_insights(pt_call_t *call, const pt_json_t *req);
+int pt_op_list_contributor_insights(pt_call_t *call, const pt_json_t *req);
+int pt_op_describe_kinesis_streaming_destination(pt_call_t *call, const pt_json_t *req);
+int pt_op_describe_table_replica_auto_scaling(pt_call_t *call, const pt_json_t *req);
+int pt_op_list_exports(pt_call_t *call, const pt_json_t *req);
+int pt_op_list_imports(pt_call_t *call, const pt_json_t *req);
+int pt_op_get_resource_policy(pt_call_t *call, const pt_json_t *req);
 
 /* The answer of an operation Portico does not implement yet:
  * UnknownOperationException "Operation X is not implemented by Portico yet". */

@@ -92,8 +92,8 @@ def test_unimplemented_operation_is_an_error_naming_it(raw, table, op, body):
 
 def test_unimplemented_operation_surfaces_through_boto3(ddb, table):
     with pytest.raises(ClientError) as ei:
-        ddb.list_global_tables()
-    assert "ListGlobalTables" in ei.value.response["Error"]["Message"]
+        ddb.restore_table_to_point_in_time(SourceTableName="abc", TargetTableName="abd")
+    assert "RestoreTableToPointInTime" in ei.value.response["Error"]["Message"]
 
 
 # ---------------------------------------------------------------------------
