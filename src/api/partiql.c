@@ -39,6 +39,11 @@
 #define E_DUPLICATE PT_DDB "DuplicateItemException"
 #define MAX_STATEMENT 8192
 
+/* Bounds on a WHERE clause, so recursion stays shallow whatever the input
+ * (DynamoDB's own expressions stop at 300 operators). */
+#define MAX_DEPTH 32
+#define MAX_OPS 300
+
 /* ---- lexer ---- */
 
 enum { T_END, T_IDENT, T_QIDENT, T_STRING, T_NUMBER, T_PARAM, T_PUNCT };
@@ -56,6 +61,8 @@ typedef struct parser {
     tok_t tok;
     const pt_json_t *params; /* the Parameters list (NULL: none) */
     uint32_t next_param;
+    int depth;     /* parentheses and NOTs open */
+    int nops;      /* operators and functions so far */
     bool failed;
     char err[256];
 } parser_t;
@@ -234,6 +241,10 @@ static node_t *new_node(parser_t *p, int kind)
 {
     node_t *n = pt_arena_calloc(p->arena, sizeof *n);
     n->kind = kind;
+    if (kind >= N_ARITH && ++p->nops > MAX_OPS) {
+        p->failed = true;
+        snprintf(p->err, sizeof p->err, "The statement has too many operators (at most %d)", MAX_OPS);
+    }
     return n;
 }
 
@@ -481,8 +492,13 @@ static node_t *parse_operand(parser_t *p)
 static node_t *parse_pred(parser_t *p)
 {
     if (accept_punct(p, "(")) {
+        if (++p->depth > MAX_DEPTH) {
+            fail(p, "nesting too deep");
+            return new_node(p, N_VALUE);
+        }
         node_t *n = parse_cond(p);
         expect_punct(p, ")");
+        p->depth--;
         return n;
     }
     node_t *a = parse_operand(p);
@@ -540,8 +556,13 @@ static node_t *parse_pred(parser_t *p)
 static node_t *parse_not(parser_t *p)
 {
     if (accept_kw(p, "NOT")) {
+        if (++p->depth > MAX_DEPTH) {
+            fail(p, "nesting too deep");
+            return new_node(p, N_VALUE);
+        }
         node_t *n = new_node(p, N_NOT);
         n->a = parse_not(p);
+        p->depth--;
         return n;
     }
     return parse_pred(p);

@@ -496,3 +496,14 @@ def test_exists_is_a_condition_check_in_write_transactions(ddb, ht):
 ])
 def test_aliases_and_limit_clauses_are_refused(ddb, ht, tail, message):
     assert_client_error(ex, "ValidationException", message, ddb, f"SELECT * FROM \"{ht}\" {tail}")
+
+
+def test_deep_or_long_conditions_are_refused_not_crashing(ddb, ht):
+    deep = "(" * 40 + "pk = 'a'" + ")" * 40
+    code, msg, _ = client_error(ex, ddb, f"SELECT * FROM \"{ht}\" WHERE {deep}")
+    assert code == "ValidationException" and msg.startswith(NOT_WELL_FORMED), msg
+    long = " OR ".join(f"v = {i}" for i in range(400))
+    code, msg, _ = client_error(ex, ddb, f"SELECT * FROM \"{ht}\" WHERE {long}")
+    assert code == "ValidationException", msg
+    assert ex(ddb, f"SELECT * FROM \"{ht}\" WHERE " + "(" * 20 + "pk = 'a'" + ")" * 20)["Items"] == [], \
+        "moderate nesting still works"
