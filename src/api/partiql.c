@@ -440,6 +440,7 @@ static node_t *parse_call(parser_t *p, const char *name, size_t len)
         do {
             if (n->nargs == 8) {
                 fail(p, "too many function arguments");
+                n->nargs = 0; /* a failed parse is never walked, but keep the node whole */
                 return n;
             }
             if (starts_value(p)) {
@@ -450,6 +451,7 @@ static node_t *parse_call(parser_t *p, const char *name, size_t len)
                 args[n->nargs++] = a;
             } else {
                 fail(p, "expected a function argument");
+                n->nargs = 0;
                 return n;
             }
         } while (!p->failed && accept_punct(p, ","));
@@ -657,6 +659,7 @@ static void parse_table(parser_t *p, stmt_t *s, bool allow_index)
 static node_t *parse_set_value(parser_t *p, action_t *act)
 {
     node_t *a = parse_operand(p);
+    if (p->failed) return a;
     if (a->kind == N_CALL && (!strcmp(a->op, "set_add") || !strcmp(a->op, "set_delete"))) {
         /* SET s = set_add(s, <<...>>) is ADD s :v (set_delete: DELETE) */
         if (a->nargs != 2 || a->args[0]->kind != N_PATH || a->args[1]->kind != N_VALUE) {
