@@ -6,7 +6,7 @@
  * items, inside one write transaction (so from one consistent state), into
  * a key space of their own (a fresh id from the catalog's sequence, index
  * byte 0, the rest of each key unchanged), and stores a catalog record
- * ('K' + id) with its name, time, size and the source table's definition.
+ * ('B' + id) with its name, time, size and the source table's definition.
  * The backup is AVAILABLE when the call returns and independent of the
  * table from then on: writes, DeleteTable, even a new table of the same
  * name do not touch it. RestoreTableFromBackup creates a table from that
@@ -48,7 +48,7 @@ typedef struct backup {
 
 static void record_key(pt_buf_t *k, uint32_t id)
 {
-    pt_catalog_meta_key(k, 'K');
+    pt_catalog_meta_key(k, 'B');
     pt_buf_put_u32be(k, id);
 }
 

@@ -352,29 +352,15 @@ static int64_t token_window_ms(void)
 
 static void token_key(pt_buf_t *b, const char *token, uint32_t len)
 {
-    pt_buf_put_u32be(b, 0);
-    pt_buf_putc(b, 'K');
+    pt_catalog_meta_key(b, 'K');
     pt_buf_append(b, token, len);
 }
 
-static void put_u64be(pt_buf_t *b, uint64_t v)
-{
-    pt_buf_put_u32be(b, (uint32_t)(v >> 32));
-    pt_buf_put_u32be(b, (uint32_t)v);
-}
-
-static uint64_t get_u64be(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
 
 static void expiry_key(pt_buf_t *b, uint64_t created, const char *token, uint32_t len)
 {
-    pt_buf_put_u32be(b, 0);
-    pt_buf_putc(b, 'k');
-    put_u64be(b, created);
+    pt_catalog_meta_key(b, 'k');
+    pt_buf_put_u64be(b, created);
     pt_buf_append(b, token, len);
 }
 
@@ -392,7 +378,7 @@ static int expire_tokens(pt_txn_t *txn, int64_t now, int64_t window, pt_error_t 
     for (int n = 0; rc == PT_OK && n < TX_EXPIRE_PER_CALL; n++) {
         if (k.len < prefix.len + 8 || memcmp(k.data, prefix.data, prefix.len)) break;
         const uint8_t *kb = k.data;
-        uint64_t created = get_u64be(kb + prefix.len);
+        uint64_t created = pt_get_u64be(kb + prefix.len);
         if ((int64_t)created + window > now) break;
         const char *token = (const char *)kb + prefix.len + 8;
         uint32_t token_len = (uint32_t)(k.len - prefix.len - 8);
@@ -405,7 +391,7 @@ static int expire_tokens(pt_txn_t *txn, int64_t now, int64_t window, pt_error_t 
             rc = PT_ERR;
             break;
         }
-        if (got == PT_OK && rec.len >= 8 && get_u64be(rec.data) == created &&
+        if (got == PT_OK && rec.len >= 8 && pt_get_u64be(rec.data) == created &&
             pt_del(txn, pt_slice(k2.data, k2.len), err) == PT_ERR) {
             rc = PT_ERR;
             break;
@@ -436,7 +422,7 @@ static int check_token(pt_call_t *call, pt_txn_t *txn, const tx_write_t *tx, int
     pt_buf_free(&k);
     if (rc == PT_ERR) return PT_ERR;
     if (rc == PT_NOTFOUND || rec.len != 8 + 32) return PT_OK;
-    int64_t created = (int64_t)get_u64be(rec.data);
+    int64_t created = (int64_t)pt_get_u64be(rec.data);
     if (created + token_window_ms() <= now) return PT_OK; /* expired: a new request */
     if (memcmp((const uint8_t *)rec.data + 8, tx->request_hash, 32))
         return pt_error_set(&call->err, E_IDEMPOTENT,
@@ -455,12 +441,12 @@ static int store_token(pt_call_t *call, pt_txn_t *txn, const tx_write_t *tx, int
     int rc = pt_get(txn, pt_slice(k.data, k.len), &old, &call->err);
     if (rc == PT_OK && old.len >= 8) {
         pt_buf_t ek = PT_BUF_INIT;
-        expiry_key(&ek, get_u64be(old.data), tx->token, tx->token_len);
+        expiry_key(&ek, pt_get_u64be(old.data), tx->token, tx->token_len);
         rc = pt_del(txn, pt_slice(ek.data, ek.len), &call->err);
         pt_buf_free(&ek);
     }
     if (rc != PT_ERR) {
-        put_u64be(&v, (uint64_t)now);
+        pt_buf_put_u64be(&v, (uint64_t)now);
         pt_buf_append(&v, tx->request_hash, 32);
         rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), &call->err);
     }

@@ -38,8 +38,9 @@ int64_t pt_now_ms(void)
 }
 
 /* Catalog records (table id 0): 'T' + name: table definitions; 'I': the
- * next id; 'S', 'X' + id: statistics; 'G' + id: tags; 'K' + id: backups
- * (api/backups.c). */
+ * next id; 'S', 'X' + id: statistics; 'G' + id: tags; 'B' + id: backups
+ * (api/backups.c); 'K' + token and 'k' + expiry time + token: transaction idempotency
+ * tokens (api/transact.c). */
 static void meta_key(pt_buf_t *b, char kind)
 {
     pt_buf_put_u32be(b, 0);

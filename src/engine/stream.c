@@ -29,28 +29,12 @@ int pt_stream_view_from_name(const char *s, size_t len)
 
 bool pt_stream_recording(const pt_table_t *t) { return t->stream_enabled; }
 
-static void put_u64be(pt_buf_t *b, uint64_t v)
-{
-    pt_buf_put_u32be(b, (uint32_t)(v >> 32));
-    pt_buf_put_u32be(b, (uint32_t)v);
-}
 
-static uint64_t get_u64be(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-
-static uint32_t get_u32be(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 void pt_stream_key(uint32_t table_id, uint64_t seq, pt_buf_t *out)
 {
     pt_key_table_prefix(table_id, PT_KEY_INDEX_STREAM, out);
-    put_u64be(out, seq);
+    pt_buf_put_u64be(out, seq);
 }
 
 void pt_stream_label(int64_t ms, char *buf, size_t cap)
@@ -72,7 +56,7 @@ int pt_stream_next_seq(pt_txn_t *txn, const pt_table_t *t, uint64_t *next, pt_er
     pt_slice_t ck, cv;
     rc = pt_cursor_seek_le(cur, pt_slice(k.data, k.len), &ck, &cv, err);
     *next = 1;
-    if (rc == PT_OK && ck.len == k.len && !memcmp(ck.data, k.data, 5)) *next = get_u64be((const uint8_t *)ck.data + 5) + 1;
+    if (rc == PT_OK && ck.len == k.len && !memcmp(ck.data, k.data, 5)) *next = pt_get_u64be((const uint8_t *)ck.data + 5) + 1;
     if (rc == PT_NOTFOUND || rc == PT_OK) rc = PT_OK;
     pt_cursor_close(cur);
 done:
@@ -94,8 +78,8 @@ static int trim(pt_txn_t *txn, const pt_table_t *t, uint64_t below, int64_t olde
     rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
     for (int n = 0; rc == PT_OK && n < max; n++) {
         if (ck.len != k.len || memcmp(ck.data, k.data, 5)) break;
-        if (get_u64be((const uint8_t *)ck.data + 5) >= below) break;
-        if (older_than && (cv.len < 12 || (int64_t)get_u64be((const uint8_t *)cv.data + 4) >= older_than)) break;
+        if (pt_get_u64be((const uint8_t *)ck.data + 5) >= below) break;
+        if (older_than && (cv.len < 12 || (int64_t)pt_get_u64be((const uint8_t *)cv.data + 4) >= older_than)) break;
         if ((rc = pt_cursor_del(cur, err))) break;
         rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
     }
@@ -163,7 +147,7 @@ int pt_stream_record(pt_txn_t *txn, pt_table_t *t, const pt_stored_item_t *old, 
     pt_buf_put_u8(&v, (uint8_t)(!old ? PT_STREAM_INSERT : new_item ? PT_STREAM_MODIFY : PT_STREAM_REMOVE));
     pt_buf_put_u8(&v, (uint8_t)origin);
     pt_buf_put_u8(&v, (uint8_t)((with_old ? 1 : 0) | (with_new ? 2 : 0)));
-    put_u64be(&v, (uint64_t)now);
+    pt_buf_put_u64be(&v, (uint64_t)now);
     pt_buf_put_u32be(&v, size);
     put_block(&v, &keys);
     if (with_old) put_block(&v, &old->item);
@@ -228,7 +212,7 @@ int pt_stream_disable(pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
 static int get_block(pt_arena_t *arena, const uint8_t **p, const uint8_t *end, pt_av_t *out, pt_error_t *err)
 {
     if (end - *p < 4) return PT_ERR;
-    uint32_t n = get_u32be(*p);
+    uint32_t n = pt_get_u32be(*p);
     *p += 4;
     if ((size_t)(end - *p) < n) return PT_ERR;
     if (pt_item_decode(arena, *p, n, out, err)) return PT_ERR;
@@ -241,13 +225,13 @@ int pt_stream_decode(pt_arena_t *arena, pt_slice_t key, pt_slice_t value, pt_str
     memset(out, 0, sizeof *out);
     const uint8_t *p = (const uint8_t *)value.data, *end = p + value.len;
     if (key.len != 13 || value.len < 20 || p[0] != 1) goto corrupt;
-    out->seq = get_u64be((const uint8_t *)key.data + 5);
+    out->seq = pt_get_u64be((const uint8_t *)key.data + 5);
     out->event = p[1];
     out->origin = p[2];
     out->has_old = p[3] & 1;
     out->has_new = (p[3] & 2) != 0;
-    out->created_ms = (int64_t)get_u64be(p + 4);
-    out->size = get_u32be(p + 12);
+    out->created_ms = (int64_t)pt_get_u64be(p + 4);
+    out->size = pt_get_u32be(p + 12);
     p += 16;
     if (out->event < PT_STREAM_INSERT || out->event > PT_STREAM_REMOVE) goto corrupt;
     if (get_block(arena, &p, end, &out->keys, err)) goto corrupt;

@@ -72,6 +72,12 @@ void pt_buf_put_u32be(pt_buf_t *b, uint32_t v)
     pt_buf_append(b, x, 4);
 }
 
+void pt_buf_put_u64be(pt_buf_t *b, uint64_t v)
+{
+    pt_buf_put_u32be(b, (uint32_t)(v >> 32));
+    pt_buf_put_u32be(b, (uint32_t)v);
+}
+
 void pt_buf_put_varint(pt_buf_t *b, uint64_t v)
 {
     uint8_t x[10];

@@ -25,6 +25,18 @@ void pt_buf_puts(pt_buf_t *b, const char *s);
 void pt_buf_printf(pt_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pt_buf_put_u8(pt_buf_t *b, uint8_t v);
 void pt_buf_put_u32be(pt_buf_t *b, uint32_t v);
+void pt_buf_put_u64be(pt_buf_t *b, uint64_t v);
+/* Big-endian integers read back from 4 / 8 bytes (the caller checks the length). */
+static inline uint32_t pt_get_u32be(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+static inline uint64_t pt_get_u64be(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint64_t)pt_get_u32be(b) << 32 | pt_get_u32be(b + 4);
+}
 /* Unsigned LEB128 varint. */
 void pt_buf_put_varint(pt_buf_t *b, uint64_t v);
 /* Hands the data to the caller (who frees it with free()); buffer is reset. */

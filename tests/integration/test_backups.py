@@ -468,3 +468,14 @@ def test_backups_and_pitr_survive_a_restart(make_server):
             "a restored table does not inherit PITR (DDB-TABLE-215)"
     finally:
         raw.close()
+
+
+def test_list_backups_ignores_transaction_tokens(ddb):
+    # Idempotency tokens are catalog records too; a 4-character one once had the
+    # shape of a backup record (same key kind, same length) and broke ListBackups.
+    t = create_table(ddb, ("pk", "S"))
+    ddb.transact_write_items(ClientRequestToken="abcd", TransactItems=[
+        {"Put": {"TableName": t, "Item": {"pk": {"S": "x"}}}}])
+    arn = ddb.create_backup(TableName=t, BackupName="after-token")["BackupDetails"]["BackupArn"]
+    listed = [b["BackupArn"] for b in ddb.list_backups(TableName=t)["BackupSummaries"]]
+    assert listed == [arn], listed
