@@ -23,6 +23,7 @@
 #include "api/api.h"
 #include "api/index_defs.h"
 #include "api/params.h"
+#include "engine/index.h"
 #include "engine/item_store.h"
 #include "engine/key.h"
 #include "engine/stream.h"
@@ -258,20 +259,6 @@ static void write_key_schema(pt_jw_t *w, const pt_attr_def_t *hash, const pt_att
     pt_jw_arr_end(w);
 }
 
-static void write_projection(pt_jw_t *w, const pt_index_t *ix)
-{
-    static const char *const kinds[] = {"KEYS_ONLY", "INCLUDE", "ALL"};
-    pt_jw_obj_begin(w);
-    pt_jw_keyz(w, "ProjectionType"); pt_jw_strz(w, kinds[ix->projection]);
-    if (ix->ninclude) {
-        pt_jw_keyz(w, "NonKeyAttributes");
-        pt_jw_arr_begin(w);
-        for (uint32_t i = 0; i < ix->ninclude; i++) pt_jw_strz(w, ix->include[i]);
-        pt_jw_arr_end(w);
-    }
-    pt_jw_obj_end(w);
-}
-
 /* BackupDescription: details, the source table and its features, from the
  * definition the backup kept. */
 static int write_description(pt_call_t *call, pt_jw_t *w, const backup_t *b, const char *status)
@@ -312,8 +299,8 @@ static int write_description(pt_call_t *call, pt_jw_t *w, const backup_t *b, con
             }
             pt_jw_obj_begin(w);
             pt_jw_keyz(w, "IndexName"); pt_jw_strz(w, ix->name);
-            pt_jw_keyz(w, "KeySchema"); write_key_schema(w, &ix->hash, &ix->range);
-            pt_jw_keyz(w, "Projection"); write_projection(w, ix);
+            pt_jw_keyz(w, "KeySchema"); pt_index_write_key_schema(w, ix);
+            pt_jw_keyz(w, "Projection"); pt_index_write_projection(w, ix);
             if (global && !t->pay_per_request) {
                 pt_jw_keyz(w, "ProvisionedThroughput");
                 pt_jw_obj_begin(w);
@@ -674,7 +661,6 @@ static bool json_is(const pt_json_t *v, const char *s)
  * or (renamed) the same key schema and projection type. */
 static bool matches_source(const pt_table_t *t, const pt_json_t *def, bool global)
 {
-    static const char *const kinds[] = {"KEYS_ONLY", "INCLUDE", "ALL"};
     const pt_json_t *keys = pt_json_get(def, "KeySchema");
     const pt_json_t *ptype = pt_json_get(pt_json_get(def, "Projection"), "ProjectionType");
     for (uint32_t i = 0; i < t->nindexes; i++) {
@@ -684,7 +670,7 @@ static bool matches_source(const pt_table_t *t, const pt_json_t *def, bool globa
         bool same = keys->len == (ix->range.name ? 2u : 1u) &&
                     json_is(pt_json_get(&keys->u.elems[0], "AttributeName"), ix->hash.name) &&
                     (!ix->range.name || json_is(pt_json_get(&keys->u.elems[1], "AttributeName"), ix->range.name)) &&
-                    json_is(ptype, kinds[ix->projection]);
+                    json_is(ptype, pt_index_projection_name(ix->projection));
         if (same) return true;
     }
     return false;

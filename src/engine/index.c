@@ -356,7 +356,7 @@ int pt_index_collection_size(pt_txn_t *txn, const pt_table_t *t, const pt_av_t *
 
 /* ---- descriptions ---- */
 
-static void write_key_schema(pt_jw_t *w, const pt_index_t *ix)
+void pt_index_write_key_schema(pt_jw_t *w, const pt_index_t *ix)
 {
     pt_jw_arr_begin(w);
     pt_jw_obj_begin(w);
@@ -372,9 +372,22 @@ static void write_key_schema(pt_jw_t *w, const pt_index_t *ix)
     pt_jw_arr_end(w);
 }
 
-static const char *projection_name(int p)
+const char *pt_index_projection_name(int p)
 {
     return p == PT_PROJ_ALL ? "ALL" : p == PT_PROJ_INCLUDE ? "INCLUDE" : "KEYS_ONLY";
+}
+
+void pt_index_write_projection(pt_jw_t *w, const pt_index_t *ix)
+{
+    pt_jw_obj_begin(w);
+    pt_jw_keyz(w, "ProjectionType"); pt_jw_strz(w, pt_index_projection_name(ix->projection));
+    if (ix->ninclude) {
+        pt_jw_keyz(w, "NonKeyAttributes");
+        pt_jw_arr_begin(w);
+        for (uint32_t i = 0; i < ix->ninclude; i++) pt_jw_strz(w, ix->include[i]);
+        pt_jw_arr_end(w);
+    }
+    pt_jw_obj_end(w);
 }
 
 /* Caller holds t->meta_lock (or is the writer thread). */
@@ -385,17 +398,8 @@ static int describe_locked(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, c
     if (pt_catalog_get_index_stats(txn, t, ix->id, &items, &bytes, err)) return PT_ERR;
     pt_jw_obj_begin(w);
     pt_jw_keyz(w, "IndexName"); pt_jw_strz(w, ix->name);
-    pt_jw_keyz(w, "KeySchema"); write_key_schema(w, ix);
-    pt_jw_keyz(w, "Projection");
-    pt_jw_obj_begin(w);
-    pt_jw_keyz(w, "ProjectionType"); pt_jw_strz(w, projection_name(ix->projection));
-    if (ix->ninclude) {
-        pt_jw_keyz(w, "NonKeyAttributes");
-        pt_jw_arr_begin(w);
-        for (uint32_t i = 0; i < ix->ninclude; i++) pt_jw_strz(w, ix->include[i]);
-        pt_jw_arr_end(w);
-    }
-    pt_jw_obj_end(w);
+    pt_jw_keyz(w, "KeySchema"); pt_index_write_key_schema(w, ix);
+    pt_jw_keyz(w, "Projection"); pt_index_write_projection(w, ix);
     if (ix->global) {
         const char *st = status ? status : ix->backfilling ? "CREATING" : "ACTIVE";
         pt_jw_keyz(w, "IndexStatus"); pt_jw_strz(w, st);

@@ -103,6 +103,12 @@ int pt_index_collection_size(pt_txn_t *txn, const pt_table_t *t, const pt_av_t *
  * read in `txn`. A deleted GSI whose entries are still being purged is
  * listed with IndexStatus DELETING, as DynamoDB lists it until it is gone.
  * Takes meta_lock itself. */
+/* An index's KeySchema list and Projection object, as DynamoDB writes
+ * them; the ProjectionType of a pt_projection_t. */
+void pt_index_write_key_schema(pt_jw_t *w, const pt_index_t *ix);
+void pt_index_write_projection(pt_jw_t *w, const pt_index_t *ix);
+const char *pt_index_projection_name(int projection);
+
 int pt_index_describe_all(pt_engine_t *e, pt_txn_t *txn, const pt_table_t *t, pt_jw_t *w, pt_error_t *err);
 /* One index description object (GSIs with IndexStatus `status`, or their
  * current one when `status` is NULL). */
