@@ -658,8 +658,8 @@ static int update_apply_inner(pt_call_t *call, pt_txn_t *txn)
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_jw_keyz(&w, "TableDescription");
-    if (pt_table_describe(call->engine, txn, t, capacity_change || index_change || op->has_stream ? "UPDATING" : "ACTIVE", &w, err))
-        return PT_ERR;
+    const char *status = capacity_change || index_change || op->has_stream ? "UPDATING" : "ACTIVE";
+    if (pt_table_describe(call->engine, txn, t, status, &w, err)) return PT_ERR;
     pt_jw_obj_end(&w);
     return PT_OK;
 }
