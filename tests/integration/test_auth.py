@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from conftest import (PORTICO_BIN, REGION, REQUEST_TIMEOUT, TARGET_PREFIX, PorticoServer,
-                      RawResponse, _teardown_server, assert_client_error, free_port)
+                      RawResponse, _teardown_server, assert_client_error, client_error, free_port)
 from test_awscli import AWS
 
 ADMIN = ("AKIDADMIN", "admin/secret+KEY")
@@ -435,3 +435,36 @@ def test_sdk_v3_signs_and_succeeds_or_fails_by_secret(auth_server, orders):
                    "message": bad["message"]} and bad["message"].startswith(MISMATCH), bad
     unknown = run("AKIDNOBODY", "x")
     assert unknown["name"] == "UnrecognizedClientException", unknown
+
+
+def test_streams_and_partiql_are_signed_and_authorized(auth_server, admin):
+    # The Streams service signs as "dynamodb" with its own target prefix; its
+    # operations are authorized as dynamodb:<Op> on the stream's table.
+    name = "orders-streams-auth"
+    arn = admin.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                             StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                             )["TableDescription"]["LatestStreamArn"]
+    admin.put_item(TableName=name, Item={"id": {"S": "1"}})
+    streams = boto3.session.Session().client(
+        "dynamodbstreams", endpoint_url=auth_server.endpoint, region_name=REGION, aws_access_key_id=ADMIN[0],
+        aws_secret_access_key=ADMIN[1], config=Config(retries={"total_max_attempts": 1}))
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["eventName"] for r in streams.get_records(ShardIterator=it)["Records"]] == ["INSERT"]
+    bad = boto3.session.Session().client(
+        "dynamodbstreams", endpoint_url=auth_server.endpoint, region_name=REGION, aws_access_key_id=ADMIN[0],
+        aws_secret_access_key="wrong", config=Config(retries={"total_max_attempts": 1}))
+    code, msg, _ = client_error(bad.list_streams)
+    assert code == "InvalidSignatureException" and msg.startswith(MISMATCH), msg
+    # the reader may only GetItem/Query/DescribeTable on orders*: no stream action
+    reader = boto3.session.Session().client(
+        "dynamodbstreams", endpoint_url=auth_server.endpoint, region_name=REGION, aws_access_key_id=READER[0],
+        aws_secret_access_key=READER[1], config=Config(retries={"total_max_attempts": 1}))
+    code, msg, _ = client_error(reader.describe_stream, StreamArn=arn)
+    assert code == "AccessDeniedException" and f"dynamodb:DescribeStream on resource: " \
+        f"arn:aws:dynamodb:{REGION}:000000000000:table/{name}" in msg, msg
+    # PartiQL through a signed client runs as the operation it names
+    assert admin.execute_statement(Statement=f"SELECT * FROM \"{name}\" WHERE id = '1'")["Items"] == [
+        {"id": {"S": "1"}}]
