@@ -15,7 +15,11 @@ as the write is acknowledged. Not asserted: what DeleteTable does to the stream 
 """
 
 import datetime
+import json
+import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 
@@ -550,3 +554,25 @@ def test_records_survive_a_restart(make_server, how):
     after = records(streams, arn)
     assert summary(after[-1:]) == [("INSERT", "later")] and seq(after[-1]) > seq(before[-1]), \
         "sequence numbers keep increasing after a restart"
+
+
+NODE_DIR = os.path.join(os.path.dirname(__file__), "node")
+STREAMS_SDK = os.path.join(NODE_DIR, "node_modules", "@aws-sdk", "client-dynamodb-streams")
+
+
+@pytest.mark.skipif(not os.path.isdir(STREAMS_SDK) or not shutil.which("node"),
+                    reason="node or @aws-sdk/client-dynamodb-streams not installed (make node-deps)")
+def test_javascript_sdk_v3_reads_the_stream(server):
+    name = unique_name()
+    r = subprocess.run(["node", os.path.join(NODE_DIR, "sdk_v3_streams.mjs"), server.endpoint, name],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["ok"], out
+    assert out["listed"] == [out["arn"]] and out["status"] == "ENABLED" and out["viewType"] == "NEW_AND_OLD_IMAGES"
+    assert [(x["event"], x["keys"]) for x in out["records"]] == [
+        ("INSERT", {"pk": {"S": "a"}}), ("MODIFY", {"pk": {"S": "a"}}), ("REMOVE", {"pk": {"S": "a"}})], out
+    assert out["records"][1]["oldImage"] == {"pk": {"S": "a"}, "n": {"N": "1"}}
+    assert out["records"][1]["newImage"] == {"pk": {"S": "a"}, "n": {"N": "2"}}
+    assert all(x["createdIsDate"] for x in out["records"]), "the SDK parses ApproximateCreationDateTime"
+    assert out["hasNext"], "an open shard always has a next iterator"
