@@ -63,10 +63,11 @@ static const pt_param_t get_records_schema[] = {
     {0},
 };
 
-/* What a stream ARN names, with the table's stream state read under its
- * lock. */
+/* One stream: of a live table (its state read under the table's lock) or
+ * of a deleted table (from its record). Strings live in call memory. */
 typedef struct stream_ref {
-    pt_table_t *table;         /* referenced by call->table */
+    uint32_t table_id;
+    const char *table, *uuid, *hash, *range; /* range NULL: no sort key */
     int view;
     bool enabled;
     int64_t created_ms;
@@ -75,11 +76,11 @@ typedef struct stream_ref {
     char shard[80];
 } stream_ref_t;
 
-static void shard_id(const pt_table_t *t, int64_t created_ms, char *buf, size_t cap)
+static void shard_id(const char *uuid, int64_t created_ms, char *buf, size_t cap)
 {
     char hex[9] = {0};
-    for (size_t i = 0, n = 0; t->uuid[i] && n < 8; i++)
-        if (t->uuid[i] != '-') hex[n++] = t->uuid[i];
+    for (size_t i = 0, n = 0; uuid[i] && n < 8; i++)
+        if (uuid[i] != '-') hex[n++] = uuid[i];
     snprintf(buf, cap, "shardId-%020" PRId64 "-%s", created_ms, hex);
 }
 
@@ -87,33 +88,136 @@ static void seq_text(uint64_t seq, char *buf, size_t cap) { snprintf(buf, cap, "
 
 #define MAX_STREAMS (1 + PT_STREAM_OLD_MAX)
 
-/* The table's streams, the latest first, then the closed older ones
+static char *dup(pt_call_t *call, const char *s) { return s ? pt_arena_strndup(&call->arena, s, strlen(s)) : NULL; }
+
+static void finish_ref(pt_call_t *call, stream_ref_t *r)
+{
+    pt_stream_arn(call->engine, r->table, r->created_ms, r->arn, sizeof r->arn);
+    shard_id(r->uuid, r->created_ms, r->shard, sizeof r->shard);
+}
+
+/* The live table's streams, the latest first, then the closed older ones
  * still kept, newest first; returns how many (0: it never had one). */
 static int streams_of(pt_call_t *call, pt_table_t *t, stream_ref_t *r)
 {
     int n = 0;
     int64_t horizon = pt_now_ms() - PT_STREAM_RETENTION_MS;
+    stream_ref_t base = {.table_id = t->id, .table = dup(call, t->name), .uuid = dup(call, t->uuid),
+                         .hash = dup(call, t->hash.name), .range = dup(call, t->range.name)};
     pthread_mutex_lock(&t->meta_lock);
-    if (t->stream_view)
-        r[n++] = (stream_ref_t){.table = t, .view = t->stream_view, .enabled = t->stream_enabled,
-                                .created_ms = t->stream_created_ms, .start_seq = t->stream_start_seq,
-                                .end_seq = t->stream_end_seq};
+    if (t->stream_view) {
+        r[n] = base;
+        r[n].view = t->stream_view;
+        r[n].enabled = t->stream_enabled;
+        r[n].created_ms = t->stream_created_ms;
+        r[n].start_seq = t->stream_start_seq;
+        r[n++].end_seq = t->stream_end_seq;
+    }
     for (uint32_t i = 0; i < t->nstream_old; i++) {
         const struct pt_stream_old *o = &t->stream_old[i];
         if (o->closed_ms < horizon) continue;
-        r[n++] = (stream_ref_t){.table = t, .view = o->view, .enabled = false, .created_ms = o->created_ms,
-                                .start_seq = o->start_seq, .end_seq = o->end_seq};
+        r[n] = base;
+        r[n].view = o->view;
+        r[n].created_ms = o->created_ms;
+        r[n].start_seq = o->start_seq;
+        r[n++].end_seq = o->end_seq;
     }
     pthread_mutex_unlock(&t->meta_lock);
-    for (int i = 0; i < n; i++) {
-        pt_stream_arn(call->engine, t->name, r[i].created_ms, r[i].arn, sizeof r[i].arn);
-        shard_id(t, r[i].created_ms, r[i].shard, sizeof r[i].shard);
+    for (int i = 0; i < n; i++) finish_ref(call, &r[i]);
+    return n;
+}
+
+/* The still readable streams of a deleted table (all closed). */
+static int dropped_streams(pt_call_t *call, const pt_stream_dropped_t *d, stream_ref_t *r)
+{
+    int n = 0;
+    int64_t horizon = pt_now_ms() - PT_STREAM_RETENTION_MS;
+    for (uint32_t i = 0; i < d->nstreams; i++) {
+        const struct pt_stream_old *o = &d->streams[i];
+        if (o->closed_ms < horizon) continue;
+        r[n] = (stream_ref_t){.table_id = d->table_id, .table = d->name, .uuid = d->uuid, .hash = d->hash,
+                              .range = d->range, .view = o->view, .created_ms = o->created_ms,
+                              .start_seq = o->start_seq, .end_seq = o->end_seq};
+        finish_ref(call, &r[n++]);
     }
     return n;
 }
 
+/* Every readable stream: live tables' and deleted tables', ordered by
+ * table name, then newest first. */
+static int cmp_ref(const void *a, const void *b)
+{
+    const stream_ref_t *x = a, *y = b;
+    int c = strcmp(x->table, y->table);
+    if (c) return c;
+    return x->created_ms < y->created_ms ? 1 : x->created_ms > y->created_ms ? -1 : 0;
+}
+
+static int all_streams(pt_call_t *call, const char *only, size_t only_len, stream_ref_t **out, uint32_t *count)
+{
+    uint32_t n = 0, cap = 16;
+    stream_ref_t *all = pt_arena_alloc(&call->arena, cap * sizeof *all);
+    stream_ref_t one[MAX_STREAMS];
+    const char *cursor = NULL;
+    if (only) { /* one table: no need to walk the catalog */
+        pt_table_t *t = pt_catalog_get(call->engine, only, only_len);
+        if (t) {
+            n = (uint32_t)streams_of(call, t, one);
+            memcpy(all, one, n * sizeof *one);
+            pt_table_release(t);
+        }
+    }
+    for (bool more = !only; more;) {
+        const char **names;
+        int k;
+        if (pt_catalog_list(call->engine, &call->arena, cursor, cursor ? strlen(cursor) : 0, 100, &names, &k, &more))
+            return pt_error_set(&call->err, PT_E_INTERNAL, "cannot list tables");
+        for (int i = 0; i < k; i++) {
+            cursor = names[i];
+            pt_table_t *t = pt_catalog_get(call->engine, names[i], strlen(names[i]));
+            if (!t) continue;
+            int ns = streams_of(call, t, one);
+            pt_table_release(t);
+            for (int j = 0; j < ns; j++) {
+                if (n == cap) {
+                    stream_ref_t *grown = pt_arena_alloc(&call->arena, 2 * cap * sizeof *grown);
+                    memcpy(grown, all, n * sizeof *all);
+                    all = grown;
+                    cap *= 2;
+                }
+                all[n++] = one[j];
+            }
+        }
+        if (!k) break;
+    }
+    pt_txn_t *txn;
+    if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
+    pt_stream_dropped_t *d;
+    uint32_t nd;
+    int rc = pt_stream_dropped_list(txn, &call->arena, &d, &nd, &call->err);
+    pt_txn_abort(txn);
+    if (rc) return PT_ERR;
+    for (uint32_t i = 0; i < nd; i++) {
+        if (only && (strlen(d[i].name) != only_len || memcmp(d[i].name, only, only_len))) continue;
+        int ns = dropped_streams(call, &d[i], one);
+        for (int j = 0; j < ns; j++) {
+            if (n == cap) {
+                stream_ref_t *grown = pt_arena_alloc(&call->arena, 2 * cap * sizeof *grown);
+                memcpy(grown, all, n * sizeof *all);
+                all = grown;
+                cap *= 2;
+            }
+            all[n++] = one[j];
+        }
+    }
+    qsort(all, n, sizeof *all, cmp_ref);
+    *out = all;
+    *count = n;
+    return PT_OK;
+}
+
 /* Resolves a stream ARN ("arn:aws:dynamodb:R:A:table/NAME/stream/LABEL"):
- * the table must exist and still have this stream. */
+ * a stream of the live table of that name, or of a deleted one. */
 static int resolve(pt_call_t *call, const char *arn, size_t len, stream_ref_t *r)
 {
     const char *tp = memmem(arn, len, ":table/", 7);
@@ -122,26 +226,22 @@ static int resolve(pt_call_t *call, const char *arn, size_t len, stream_ref_t *r
     if (len < 4 || memcmp(arn, "arn:", 4) || !sp || sp == name)
         return pt_error_set(&call->err, PT_E_VALIDATION, "Invalid StreamArn: %.*s", (int)(len > 1024 ? 1024 : len),
                             arn);
-    pt_table_t *t = pt_catalog_get(call->engine, name, (size_t)(sp - name));
-    if (t) {
-        if (call->table) pt_table_release(call->table);
-        call->table = t;
-        stream_ref_t all[MAX_STREAMS];
-        int n = streams_of(call, t, all);
-        for (int i = 0; i < n; i++)
-            if (strlen(all[i].arn) == len && !memcmp(all[i].arn, arn, len)) {
-                *r = all[i];
-                return PT_OK;
-            }
-    }
+    stream_ref_t *all;
+    uint32_t n;
+    if (all_streams(call, name, (size_t)(sp - name), &all, &n)) return PT_ERR;
+    for (uint32_t i = 0; i < n; i++)
+        if (strlen(all[i].arn) == len && !memcmp(all[i].arn, arn, len)) {
+            *r = all[i];
+            return PT_OK;
+        }
     return pt_error_set(&call->err, PT_E_NOT_FOUND, "Requested resource not found: Stream: %.*s not found",
                         (int)(len > 1024 ? 1024 : len), arn);
 }
 
-static void write_key_schema(pt_jw_t *w, const pt_table_t *t)
+static void write_key_schema(pt_jw_t *w, const stream_ref_t *r)
 {
     pt_jw_arr_begin(w);
-    const char *names[2] = {t->hash.name, t->range.name};
+    const char *names[2] = {r->hash, r->range};
     for (int i = 0; i < 2 && names[i]; i++) {
         pt_jw_obj_begin(w);
         pt_jw_keyz(w, "AttributeName"); pt_jw_strz(w, names[i]);
@@ -158,10 +258,7 @@ int pt_op_list_streams(pt_call_t *call, const pt_json_t *req)
     uint32_t tlen = 0, slen = 0;
     const char *only = pt_param_str(req, "TableName", &tlen);
     const char *start_arn = pt_param_str(req, "ExclusiveStartStreamArn", &slen);
-    /* Streams are listed in table-name order, each table's as streams_of
-     * gives them: resume at the table the start ARN names, after that
-     * stream (from the table's first stream if it is gone). */
-    const char *start = NULL;
+    const char *start = NULL; /* the start ARN's table name */
     size_t start_len = 0;
     if (start_arn) {
         const char *tp = memmem(start_arn, slen, ":table/", 7);
@@ -172,65 +269,40 @@ int pt_op_list_streams(pt_call_t *call, const pt_json_t *req)
         start = tp + 7;
         start_len = (size_t)(sp - start);
     }
+    stream_ref_t *all;
+    uint32_t n;
+    if (all_streams(call, only, tlen, &all, &n)) return PT_ERR;
+    /* resume after the start ARN; if it is gone, after its table's streams */
+    uint32_t from = 0;
+    if (start) {
+        char *st = pt_arena_strndup(&call->arena, start, start_len);
+        while (from < n && strcmp(all[from].table, st) < 0) from++;
+        uint32_t i = from;
+        while (i < n && !strcmp(all[i].table, st) && !(strlen(all[i].arn) == slen && !memcmp(all[i].arn, start_arn, slen)))
+            i++;
+        if (i < n && !strcmp(all[i].table, st)) from = i + 1;
+        else
+            while (from < n && !strcmp(all[from].table, st)) from++;
+    }
     pt_jw_t w;
     pt_jw_init(&w, &call->out);
     pt_jw_obj_begin(&w);
     pt_jw_keyz(&w, "Streams");
     pt_jw_arr_begin(&w);
-    int64_t count = 0;
-    const char *last_arn = NULL;
-    bool more = false;
-    /* the start table itself first (its streams after the start ARN),
-     * then the tables after it */
-    char *cursor = NULL;
-    bool first_page = true;
-    for (;;) {
-        const char **names;
-        int n;
-        bool page_more = false;
-        if (first_page && start) {
-            names = pt_arena_alloc(&call->arena, sizeof *names);
-            names[0] = pt_arena_strndup(&call->arena, start, start_len);
-            n = 1;
-            page_more = true;
-        } else if (pt_catalog_list(call->engine, &call->arena, cursor, cursor ? strlen(cursor) : 0, 100, &names, &n,
-                                   &page_more)) {
-            return pt_error_set(&call->err, PT_E_INTERNAL, "cannot list tables");
-        }
-        for (int i = 0; i < n && !more; i++) {
-            cursor = (char *)names[i];
-            if (only && (strlen(names[i]) != tlen || memcmp(names[i], only, tlen))) continue;
-            pt_table_t *t = pt_catalog_get(call->engine, names[i], strlen(names[i]));
-            if (!t) continue;
-            stream_ref_t r[MAX_STREAMS];
-            int ns = streams_of(call, t, r), from = 0;
-            pt_table_release(t);
-            if (first_page && start)
-                for (int k = 0; k < ns; k++)
-                    if (strlen(r[k].arn) == slen && !memcmp(r[k].arn, start_arn, slen)) from = k + 1;
-            for (int k = from; k < ns; k++) {
-                if (count == limit) {
-                    more = true;
-                    break;
-                }
-                pt_jw_obj_begin(&w);
-                pt_jw_keyz(&w, "StreamArn"); pt_jw_strz(&w, r[k].arn);
-                pt_jw_keyz(&w, "TableName"); pt_jw_strz(&w, names[i]);
-                char label[32];
-                pt_stream_label(r[k].created_ms, label, sizeof label);
-                pt_jw_keyz(&w, "StreamLabel"); pt_jw_strz(&w, label);
-                pt_jw_obj_end(&w);
-                last_arn = pt_arena_strndup(&call->arena, r[k].arn, strlen(r[k].arn));
-                count++;
-            }
-        }
-        first_page = false;
-        if (more || !page_more || !n) break;
+    uint32_t i = from;
+    for (; i < n && i - from < (uint64_t)limit; i++) {
+        char label[32];
+        pt_stream_label(all[i].created_ms, label, sizeof label);
+        pt_jw_obj_begin(&w);
+        pt_jw_keyz(&w, "StreamArn"); pt_jw_strz(&w, all[i].arn);
+        pt_jw_keyz(&w, "TableName"); pt_jw_strz(&w, all[i].table);
+        pt_jw_keyz(&w, "StreamLabel"); pt_jw_strz(&w, label);
+        pt_jw_obj_end(&w);
     }
     pt_jw_arr_end(&w);
-    if (more && last_arn) {
+    if (i < n && i > from) {
         pt_jw_keyz(&w, "LastEvaluatedStreamArn");
-        pt_jw_strz(&w, last_arn);
+        pt_jw_strz(&w, all[i - 1].arn);
     }
     pt_jw_obj_end(&w);
     return PT_OK;
@@ -244,7 +316,6 @@ int pt_op_describe_stream(pt_call_t *call, const pt_json_t *req)
     const char *after = pt_param_str(req, "ExclusiveStartShardId", &xlen);
     stream_ref_t r;
     if (resolve(call, arn, len, &r)) return PT_ERR;
-    pt_table_t *t = r.table;
     char label[32], num[32];
     pt_stream_label(r.created_ms, label, sizeof label);
     pt_jw_t w;
@@ -257,8 +328,8 @@ int pt_op_describe_stream(pt_call_t *call, const pt_json_t *req)
     pt_jw_keyz(&w, "StreamStatus"); pt_jw_strz(&w, r.enabled ? "ENABLED" : "DISABLED");
     pt_jw_keyz(&w, "StreamViewType"); pt_jw_strz(&w, pt_stream_view_name(r.view));
     pt_jw_keyz(&w, "CreationRequestDateTime"); pt_jw_double(&w, (double)r.created_ms / 1000.0);
-    pt_jw_keyz(&w, "TableName"); pt_jw_strz(&w, t->name);
-    pt_jw_keyz(&w, "KeySchema"); write_key_schema(&w, t);
+    pt_jw_keyz(&w, "TableName"); pt_jw_strz(&w, r.table);
+    pt_jw_keyz(&w, "KeySchema"); write_key_schema(&w, &r);
     pt_jw_keyz(&w, "Shards");
     pt_jw_arr_begin(&w);
     /* the one shard, unless the caller has seen it */
@@ -336,7 +407,7 @@ int pt_op_get_shard_iterator(pt_call_t *call, const pt_json_t *req)
     } else { /* LATEST: after the last record written so far */
         pt_txn_t *txn;
         if (pt_txn_begin(call->engine->store, PT_TXN_READ, NULL, &txn, &call->err)) return PT_ERR;
-        int rc = pt_stream_next_seq(txn, r.table, &pos, &call->err);
+        int rc = pt_stream_next_seq(txn, r.table_id, &pos, &call->err);
         pt_txn_abort(txn);
         if (rc) return PT_ERR;
         if (pos < r.start_seq) pos = r.start_seq;
@@ -371,8 +442,8 @@ static void write_record(pt_call_t *call, pt_jw_t *w, const stream_ref_t *r, con
     static const char *const events[] = {NULL, "INSERT", "MODIFY", "REMOVE"};
     char id[40], num[32];
     char hex[17] = {0};
-    for (size_t i = 0, n = 0; r->table->uuid[i] && n < 16; i++)
-        if (r->table->uuid[i] != '-') hex[n++] = r->table->uuid[i];
+    for (size_t i = 0, n = 0; r->uuid[i] && n < 16; i++)
+        if (r->uuid[i] != '-') hex[n++] = r->uuid[i];
     snprintf(id, sizeof id, "%s%016" PRIx64, hex, rec->seq);
     pt_jw_obj_begin(w);
     pt_jw_keyz(w, "eventID"); pt_jw_strz(w, id);
@@ -445,7 +516,7 @@ int pt_op_get_records(pt_call_t *call, const pt_json_t *req)
     pt_jw_arr_begin(&w);
     uint64_t next = pos;
     if (rc == PT_OK) {
-        pt_stream_key(r.table->id, pos, &k);
+        pt_stream_key(r.table_id, pos, &k);
         pt_slice_t ck, cv;
         int64_t horizon = now - PT_STREAM_RETENTION_MS;
         int64_t n = 0;

@@ -38,7 +38,8 @@ int64_t pt_now_ms(void)
 }
 
 /* Catalog records (table id 0): 'T' + name: table definitions; 'I': the
- * next id; 'S', 'X' + id: statistics; 'G' + id: tags; 'B' + id: backups
+ * next id; 'S', 'X' + id: statistics; 'G' + id: tags; 'D' + id: streams
+ * of deleted tables (engine/stream.c); 'B' + id: backups
  * (api/backups.c); 'K' + token and 'k' + expiry time + token: transaction idempotency
  * tokens (api/transact.c). */
 static void meta_key(pt_buf_t *b, char kind)
@@ -710,6 +711,7 @@ int pt_catalog_create_tagged(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, const
     encode_def(t, &v);
     if ((rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err))) goto done;
     if (ntags && (rc = pt_catalog_tags_set(txn, t, tags, ntags, err))) goto done;
+    if ((rc = pt_stream_purge_dropped(txn, err))) goto done;
 
     pthread_rwlock_wrlock(&c->lock);
     c->next_id = t->id + 1;
@@ -739,15 +741,27 @@ int pt_catalog_delete(pt_engine_t *e, pt_txn_t *txn, pt_table_t *t, pt_error_t *
     if ((rc = pt_del(txn, pt_slice(k.data, k.len), err)) == PT_ERR) goto done;
     for (uint8_t id = 1; id <= PT_MAX_INDEXES; id++)
         if ((rc = pt_catalog_del_index_stats(txn, t, id, err))) goto done;
+    /* streams outlive their table by a day (engine/stream.h) */
+    bool keep_streams;
+    if ((rc = pt_stream_table_deleted(txn, t, &keep_streams, err))) goto done;
+    if ((rc = pt_stream_purge_dropped(txn, err))) goto done;
 
-    /* Every key of the table (base, indexes, TTL expiry index) starts with its id. */
+    /* Every key of the table (base, indexes, TTL expiry index, stream
+     * records) starts with its id. */
     pt_buf_clear(&k);
     pt_buf_put_u32be(&k, t->id);
     if ((rc = pt_cursor_open(txn, &cur, err))) goto done;
     pt_slice_t ck, cv;
     rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
     while (rc == PT_OK && ck.len >= 4 && !memcmp(ck.data, k.data, 4)) {
-        if ((rc = pt_cursor_del(cur, err))) goto done;
+        if (keep_streams && ck.len > 4 && ((const uint8_t *)ck.data)[4] == PT_KEY_INDEX_STREAM) {
+            /* skip the stream records: continue after them */
+            pt_buf_clear(&k);
+            pt_buf_put_u32be(&k, t->id);
+            pt_buf_put_u8(&k, PT_KEY_INDEX_STREAM + 1);
+        } else if ((rc = pt_cursor_del(cur, err))) {
+            goto done;
+        }
         rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
     }
     if (rc == PT_NOTFOUND) rc = PT_OK;

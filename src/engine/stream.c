@@ -46,10 +46,10 @@ void pt_stream_label(int64_t ms, char *buf, size_t cap)
     snprintf(buf + n, cap - n, ".%03d", (int)(ms % 1000));
 }
 
-int pt_stream_next_seq(pt_txn_t *txn, const pt_table_t *t, uint64_t *next, pt_error_t *err)
+int pt_stream_next_seq(pt_txn_t *txn, uint32_t table_id, uint64_t *next, pt_error_t *err)
 {
     pt_buf_t k = PT_BUF_INIT;
-    pt_stream_key(t->id, UINT64_MAX, &k);
+    pt_stream_key(table_id, UINT64_MAX, &k);
     pt_cursor_t *cur;
     int rc = pt_cursor_open(txn, &cur, err);
     if (rc) goto done;
@@ -129,7 +129,7 @@ int pt_stream_record(pt_txn_t *txn, pt_table_t *t, const pt_stored_item_t *old, 
     if (!old && !new_item) return PT_OK;
     /* DynamoDB writes no record for a write that leaves the item as it was. */
     if (old && new_item && pt_av_equal(&old->item, &new_item->item)) return PT_OK;
-    if (!t->stream_next_seq && pt_stream_next_seq(txn, t, &t->stream_next_seq, err)) return PT_ERR;
+    if (!t->stream_next_seq && pt_stream_next_seq(txn, t->id, &t->stream_next_seq, err)) return PT_ERR;
     if (t->stream_next_seq < t->stream_start_seq) t->stream_next_seq = t->stream_start_seq;
     uint64_t seq = t->stream_next_seq++;
 
@@ -166,7 +166,7 @@ int pt_stream_record(pt_txn_t *txn, pt_table_t *t, const pt_stored_item_t *old, 
 int pt_stream_enable(pt_txn_t *txn, pt_table_t *t, int view, pt_error_t *err)
 {
     uint64_t next;
-    if (pt_stream_next_seq(txn, t, &next, err)) return PT_ERR;
+    if (pt_stream_next_seq(txn, t->id, &next, err)) return PT_ERR;
     if (next < t->stream_next_seq) next = t->stream_next_seq; /* numbers taken by aborted writes stay unused */
     int64_t now = pt_now_ms();
     /* The closed stream joins the older ones, which stay readable for a
@@ -199,7 +199,7 @@ int pt_stream_enable(pt_txn_t *txn, pt_table_t *t, int view, pt_error_t *err)
 int pt_stream_disable(pt_txn_t *txn, pt_table_t *t, pt_error_t *err)
 {
     uint64_t next;
-    if (pt_stream_next_seq(txn, t, &next, err)) return PT_ERR;
+    if (pt_stream_next_seq(txn, t->id, &next, err)) return PT_ERR;
     if (next < t->stream_start_seq) next = t->stream_start_seq;
     pthread_mutex_lock(&t->meta_lock);
     t->stream_enabled = false;
@@ -269,4 +269,175 @@ void pt_stream_describe_table(const pt_engine_t *e, pt_table_t *t, pt_jw_t *w)
     pt_stream_arn(e, t->name, created, arn, sizeof arn);
     pt_jw_keyz(w, "LatestStreamLabel"); pt_jw_strz(w, label);
     pt_jw_keyz(w, "LatestStreamArn"); pt_jw_strz(w, arn);
+}
+
+/* ---- streams of deleted tables ---- */
+
+static void dropped_key(pt_buf_t *k, uint32_t table_id)
+{
+    pt_catalog_meta_key(k, 'D');
+    pt_buf_put_u32be(k, table_id);
+}
+
+int pt_stream_table_deleted(pt_txn_t *txn, pt_table_t *t, bool *keep, pt_error_t *err)
+{
+    *keep = false;
+    int64_t now = pt_now_ms();
+    struct pt_stream_old list[1 + PT_STREAM_OLD_MAX];
+    uint32_t n = 0;
+    if (t->stream_view) {
+        list[n] = (struct pt_stream_old){t->stream_view, t->stream_created_ms, t->stream_closed_ms,
+                                         t->stream_start_seq, t->stream_end_seq};
+        if (t->stream_enabled) { /* deleting the table closes its stream */
+            uint64_t next;
+            if (pt_stream_next_seq(txn, t->id, &next, err)) return PT_ERR;
+            if (next < t->stream_start_seq) next = t->stream_start_seq;
+            list[n].closed_ms = now;
+            list[n].end_seq = next - 1;
+        }
+        n++;
+    }
+    for (uint32_t i = 0; i < t->nstream_old; i++)
+        if (t->stream_old[i].closed_ms >= now - PT_STREAM_RETENTION_MS) list[n++] = t->stream_old[i];
+    if (!n) return PT_OK;
+    pt_buf_t k = PT_BUF_INIT, v = PT_BUF_INIT;
+    pt_jw_t w;
+    pt_jw_init(&w, &v);
+    pt_jw_obj_begin(&w);
+    pt_jw_keyz(&w, "name"); pt_jw_strz(&w, t->name);
+    pt_jw_keyz(&w, "uuid"); pt_jw_strz(&w, t->uuid);
+    pt_jw_keyz(&w, "hash"); pt_jw_strz(&w, t->hash.name);
+    if (t->range.name) { pt_jw_keyz(&w, "range"); pt_jw_strz(&w, t->range.name); }
+    pt_jw_keyz(&w, "deleted"); pt_jw_int(&w, now);
+    pt_jw_keyz(&w, "streams");
+    pt_jw_arr_begin(&w);
+    for (uint32_t i = 0; i < n; i++) {
+        pt_jw_arr_begin(&w);
+        pt_jw_int(&w, list[i].view);
+        pt_jw_int(&w, list[i].created_ms);
+        pt_jw_int(&w, list[i].closed_ms);
+        pt_jw_int(&w, (int64_t)list[i].start_seq);
+        pt_jw_int(&w, (int64_t)list[i].end_seq);
+        pt_jw_arr_end(&w);
+    }
+    pt_jw_arr_end(&w);
+    pt_jw_obj_end(&w);
+    dropped_key(&k, t->id);
+    int rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), err);
+    pt_buf_free(&k);
+    pt_buf_free(&v);
+    *keep = rc == PT_OK;
+    return rc;
+}
+
+static int decode_dropped(pt_arena_t *arena, pt_slice_t key, pt_slice_t value, pt_stream_dropped_t *d,
+                          pt_error_t *err)
+{
+    memset(d, 0, sizeof *d);
+    pt_json_t j;
+    if (key.len != 9 || pt_json_parse(arena, value.data, value.len, &j, NULL, 0) || j.type != PT_JSON_OBJECT)
+        goto corrupt;
+    d->table_id = pt_get_u32be((const uint8_t *)key.data + 5);
+    const char **strs[] = {&d->name, &d->uuid, &d->hash, &d->range};
+    const char *names[] = {"name", "uuid", "hash", "range"};
+    for (int i = 0; i < 4; i++) {
+        const pt_json_t *v = pt_json_get(&j, names[i]);
+        if (v && v->type == PT_JSON_STRING) *strs[i] = pt_arena_strndup(arena, v->u.str, v->len);
+    }
+    const pt_json_t *del = pt_json_get(&j, "deleted");
+    const pt_json_t *st = pt_json_get(&j, "streams");
+    if (!d->name || !d->uuid || !d->hash || !del || pt_json_int64(del, &d->deleted_ms) || !st ||
+        st->type != PT_JSON_ARRAY || st->len > sizeof d->streams / sizeof *d->streams)
+        goto corrupt;
+    for (uint32_t i = 0; i < st->len; i++) {
+        const pt_json_t *e = &st->u.elems[i];
+        int64_t f[5];
+        if (e->type != PT_JSON_ARRAY || e->len != 5) goto corrupt;
+        for (int k = 0; k < 5; k++)
+            if (pt_json_int64(&e->u.elems[k], &f[k])) goto corrupt;
+        if (!pt_stream_view_name((int)f[0])) goto corrupt;
+        d->streams[d->nstreams++] = (struct pt_stream_old){(uint8_t)f[0], f[1], f[2], (uint64_t)f[3], (uint64_t)f[4]};
+    }
+    return PT_OK;
+corrupt:
+    return pt_error_set(err, PT_E_INTERNAL, "corrupt record of a deleted table's streams");
+}
+
+int pt_stream_dropped_list(pt_txn_t *txn, pt_arena_t *arena, pt_stream_dropped_t **out, uint32_t *n,
+                           pt_error_t *err)
+{
+    pt_buf_t prefix = PT_BUF_INIT;
+    pt_catalog_meta_key(&prefix, 'D');
+    pt_cursor_t *cur;
+    uint32_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = pt_cursor_open(txn, &cur, err);
+    if (rc == PT_OK) {
+        int64_t horizon = pt_now_ms() - PT_STREAM_RETENTION_MS;
+        pt_slice_t ck, cv;
+        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &ck, &cv, err);
+        while (rc == PT_OK && ck.len > prefix.len && !memcmp(ck.data, prefix.data, prefix.len)) {
+            pt_stream_dropped_t d;
+            if ((rc = decode_dropped(arena, ck, cv, &d, err))) break;
+            if (d.deleted_ms >= horizon) {
+                if (*n == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    pt_stream_dropped_t *grown = pt_arena_alloc(arena, cap * sizeof *grown);
+                    if (*n) memcpy(grown, *out, *n * sizeof *grown);
+                    *out = grown;
+                }
+                (*out)[(*n)++] = d;
+            }
+            rc = pt_cursor_next(cur, &ck, &cv, err);
+        }
+        if (rc == PT_NOTFOUND) rc = PT_OK;
+        pt_cursor_close(cur);
+    }
+    pt_buf_free(&prefix);
+    return rc;
+}
+
+int pt_stream_purge_dropped(pt_txn_t *txn, pt_error_t *err)
+{
+    pt_arena_t arena;
+    pt_arena_init(&arena);
+    pt_buf_t prefix = PT_BUF_INIT, k = PT_BUF_INIT;
+    pt_catalog_meta_key(&prefix, 'D');
+    int64_t horizon = pt_now_ms() - PT_STREAM_RETENTION_MS;
+    uint32_t expired[16], n = 0;
+    pt_cursor_t *cur;
+    int rc = pt_cursor_open(txn, &cur, err);
+    if (rc == PT_OK) {
+        pt_slice_t ck, cv;
+        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &ck, &cv, err);
+        while (rc == PT_OK && n < 16 && ck.len > prefix.len && !memcmp(ck.data, prefix.data, prefix.len)) {
+            pt_stream_dropped_t d;
+            if (decode_dropped(&arena, ck, cv, &d, err) == PT_OK && d.deleted_ms < horizon) expired[n++] = d.table_id;
+            rc = pt_cursor_next(cur, &ck, &cv, err);
+        }
+        if (rc == PT_NOTFOUND) rc = PT_OK;
+        pt_cursor_close(cur);
+    }
+    /* each expired table: its stream records, then its record */
+    for (uint32_t i = 0; i < n && rc == PT_OK; i++) {
+        pt_buf_clear(&k);
+        pt_key_table_prefix(expired[i], PT_KEY_INDEX_STREAM, &k);
+        if ((rc = pt_cursor_open(txn, &cur, err))) break;
+        pt_slice_t ck, cv;
+        rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
+        while (rc == PT_OK && ck.len >= k.len && !memcmp(ck.data, k.data, k.len)) {
+            if ((rc = pt_cursor_del(cur, err))) break;
+            rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
+        }
+        if (rc == PT_NOTFOUND) rc = PT_OK;
+        pt_cursor_close(cur);
+        pt_buf_clear(&k);
+        dropped_key(&k, expired[i]);
+        if (rc == PT_OK && pt_del(txn, pt_slice(k.data, k.len), err) == PT_ERR) rc = PT_ERR;
+    }
+    pt_buf_free(&prefix);
+    pt_buf_free(&k);
+    pt_arena_destroy(&arena);
+    return rc;
 }

@@ -5,9 +5,12 @@
  * creation time; disabling it closes it (status DISABLED, still listed and
  * readable). A closed stream stays readable for 24 hours after it closed,
  * also once a newer stream is enabled (pt_table_t.stream_old, at most
- * PT_STREAM_OLD_MAX of them), as DynamoDB keeps it; DeleteTable removes the
- * table's streams with it (DynamoDB keeps them for a day). Each stream has
- * one shard.
+ * PT_STREAM_OLD_MAX of them), and after DeleteTable, as DynamoDB keeps
+ * them: DeleteTable leaves the records of a table that has streams and
+ * writes a catalog record ('D' + table id) naming them, which readers
+ * consult when no live table has the stream; 24 hours later a table
+ * creation or deletion purges both (pt_stream_purge_dropped). Each stream
+ * has one shard.
  *
  * Records are written by pt_item_write (item_store.c) in the transaction of
  * the change itself, so a record exists exactly when its change does and
@@ -68,7 +71,7 @@ int pt_stream_record(pt_txn_t *txn, pt_table_t *t, const pt_stored_item_t *old, 
 
 /* The sequence number the next record of `t` will get, as of `txn`
  * (reads the last record key; any thread). */
-int pt_stream_next_seq(pt_txn_t *txn, const pt_table_t *t, uint64_t *next, pt_error_t *err);
+int pt_stream_next_seq(pt_txn_t *txn, uint32_t table_id, uint64_t *next, pt_error_t *err);
 
 /* Writer thread: starts a new stream on `t` with `view` (meta_lock taken
  * here), keeping closed ones readable (see above); or closes the enabled
@@ -105,5 +108,28 @@ void pt_stream_arn(const pt_engine_t *e, const char *table, int64_t created_ms, 
  * LatestStreamLabel and LatestStreamArn of `t` (nothing if it never had a
  * stream). Takes t->meta_lock. */
 void pt_stream_describe_table(const pt_engine_t *e, pt_table_t *t, pt_jw_t *w);
+
+/* ---- streams of deleted tables ---- */
+
+typedef struct pt_stream_dropped {
+    uint32_t table_id;
+    const char *name, *uuid, *hash, *range; /* range NULL: no sort key */
+    int64_t deleted_ms;
+    struct pt_stream_old streams[1 + PT_STREAM_OLD_MAX];
+    uint32_t nstreams;
+} pt_stream_dropped_t;
+
+/* Writer thread, inside DeleteTable's transaction: if `t` has streams still
+ * readable, closes the enabled one, records them ('D' + id) and sets
+ * *keep, so the caller leaves the stream records (index byte
+ * PT_KEY_INDEX_STREAM) in place. */
+int pt_stream_table_deleted(pt_txn_t *txn, pt_table_t *t, bool *keep, pt_error_t *err);
+/* The deleted tables whose streams are still readable (deleted less than
+ * 24 hours ago), in table-id order, in arena memory. */
+int pt_stream_dropped_list(pt_txn_t *txn, pt_arena_t *arena, pt_stream_dropped_t **out, uint32_t *n,
+                           pt_error_t *err);
+/* Writer thread: removes the records and stream records of up to 16
+ * deleted tables whose 24 hours are over. */
+int pt_stream_purge_dropped(pt_txn_t *txn, pt_error_t *err);
 
 #endif

@@ -556,6 +556,39 @@ def test_records_survive_a_restart(make_server, how):
         "sequence numbers keep increasing after a restart"
 
 
+def test_streams_outlive_their_deleted_table(make_server):
+    # DynamoDB keeps a deleted table's streams listed and readable (DISABLED) for 24 hours,
+    # also once a table of the same name exists again (ack-api-quirks DDB-TABLE-378).
+    srv = make_server(sync=True)
+    ddb, streams = make_client(srv.endpoint), make_streams_client(srv.endpoint)
+    name, arn, _ = stream_table(ddb, "NEW_IMAGE")
+    put(ddb, name, "a")
+    put(ddb, name, "b")
+    ddb.delete_table(TableName=name)
+    assert [s["StreamArn"] for s in streams.list_streams(TableName=name)["Streams"]] == [arn]
+    sd = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert (sd["StreamStatus"], sd["TableName"]) == ("DISABLED", name)
+    assert sd["Shards"][0]["SequenceNumberRange"]["EndingSequenceNumber"].isdecimal(), "deleting closes the shard"
+    recs, nxt = drain(streams, iterator(streams, arn))
+    assert summary(recs) == [("INSERT", "a"), ("INSERT", "b")] and nxt is None
+    # a new table of that name: its own stream, listed first; the old one still readable
+    new_arn = ddb.create_table(
+        TableName=name, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]
+    put(ddb, name, "c")
+    assert [s["StreamArn"] for s in streams.list_streams(TableName=name)["Streams"]] == [new_arn, arn]
+    assert summary(records(streams, new_arn)) == [("INSERT", "c")], "the new table's stream has only its writes"
+    srv.restart()
+    streams = make_streams_client(srv.endpoint)
+    assert summary(records(streams, arn)) == [("INSERT", "a"), ("INSERT", "b")], "kept across a restart"
+    # a table that never had a stream leaves nothing behind
+    plain = create_table(make_client(srv.endpoint), ("pk", "S"))
+    make_client(srv.endpoint).delete_table(TableName=plain)
+    assert streams.list_streams(TableName=plain)["Streams"] == []
+
+
 NODE_DIR = os.path.join(os.path.dirname(__file__), "node")
 STREAMS_SDK = os.path.join(NODE_DIR, "node_modules", "@aws-sdk", "client-dynamodb-streams")
 

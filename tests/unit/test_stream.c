@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/key.h"
 #include "engine/stream.h"
+#include "engine/worker.h"
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -189,6 +191,104 @@ static void test_disabled_stream_records_nothing_and_stays_after_reenabling(void
     pt_arena_destroy(&a);
 }
 
+/* Counts the stream records stored under table id `id`. */
+static int count_records(pt_engine_t *e, uint32_t id)
+{
+    pt_txn_t *txn;
+    pt_error_t err;
+    assert_int_equal(pt_txn_begin(e->store, PT_TXN_READ, NULL, &txn, &err), PT_OK);
+    pt_cursor_t *cur;
+    assert_int_equal(pt_cursor_open(txn, &cur, &err), PT_OK);
+    pt_buf_t k = PT_BUF_INIT;
+    pt_key_table_prefix(id, PT_KEY_INDEX_STREAM, &k);
+    pt_slice_t ck, cv;
+    int n = 0;
+    int rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, &err);
+    while (rc == PT_OK && ck.len > k.len && !memcmp(ck.data, k.data, k.len)) {
+        n++;
+        rc = pt_cursor_next(cur, &ck, &cv, &err);
+    }
+    pt_buf_free(&k);
+    pt_cursor_close(cur);
+    pt_txn_abort(txn);
+    return n;
+}
+
+static int dropped_count(pt_engine_t *e)
+{
+    pt_txn_t *txn;
+    pt_error_t err;
+    pt_arena_t a;
+    pt_arena_init(&a);
+    assert_int_equal(pt_txn_begin(e->store, PT_TXN_READ, NULL, &txn, &err), PT_OK);
+    pt_stream_dropped_t *d;
+    uint32_t n;
+    assert_int_equal(pt_stream_dropped_list(txn, &a, &d, &n, &err), PT_OK);
+    pt_txn_abort(txn);
+    pt_arena_destroy(&a);
+    return (int)n;
+}
+
+/* A writer job that moves the deletion time of every deleted table's
+ * streams a day and an hour back. */
+typedef struct age_job {
+    pt_sync_job_t sync;
+} age_job_t;
+
+static int age_apply(pt_write_job_t *job, pt_txn_t *txn)
+{
+    age_job_t *j = (age_job_t *)job;
+    pt_arena_t a;
+    pt_arena_init(&a);
+    pt_stream_dropped_t *d;
+    uint32_t n;
+    int rc = pt_stream_dropped_list(txn, &a, &d, &n, &j->sync.err);
+    for (uint32_t i = 0; rc == PT_OK && i < n; i++) {
+        pt_buf_t k = PT_BUF_INIT, v = PT_BUF_INIT;
+        pt_catalog_meta_key(&k, 'D');
+        pt_buf_put_u32be(&k, d[i].table_id);
+        pt_buf_printf(&v, "{\"name\":\"%s\",\"uuid\":\"%s\",\"hash\":\"%s\",\"deleted\":%lld,\"streams\":[]}",
+                      d[i].name, d[i].uuid, d[i].hash, (long long)(pt_now_ms() - PT_STREAM_RETENTION_MS - 3600000));
+        rc = pt_put(txn, pt_slice(k.data, k.len), pt_slice(v.data, v.len), &j->sync.err);
+        pt_buf_free(&k);
+        pt_buf_free(&v);
+    }
+    pt_arena_destroy(&a);
+    return rc;
+}
+
+static void test_deleted_tables_keep_their_streams_for_a_day(void **state)
+{
+    fixture_t *f = *state;
+    create(f->e, "gone", "KEYS_ONLY");
+    ok(f->e, "PutItem", "{\"TableName\":\"gone\",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}}}");
+    pt_table_t *t = pt_catalog_get(f->e, "gone", 4);
+    uint32_t id = t->id;
+    pt_table_release(t);
+    ok(f->e, "DeleteTable", "{\"TableName\":\"gone\"}");
+    assert_int_equal(count_records(f->e, id), 1);  /* kept with their record */
+    assert_int_equal(dropped_count(f->e), 1);
+    /* a day later, the next table creation purges both */
+    age_job_t job = {.sync.job.apply = age_apply};
+    assert_int_equal(pt_sync_job_run(f->e->writer, &job.sync), PT_OK);
+    assert_int_equal(dropped_count(f->e), 0);   /* no longer readable */
+    create(f->e, "next", "KEYS_ONLY");
+    assert_int_equal(count_records(f->e, id), 0);
+    pt_txn_t *txn;
+    pt_error_t err;
+    pt_arena_t a;
+    pt_arena_init(&a);
+    assert_int_equal(pt_txn_begin(f->e->store, PT_TXN_READ, NULL, &txn, &err), PT_OK);
+    pt_buf_t k = PT_BUF_INIT;
+    pt_catalog_meta_key(&k, 'D');
+    pt_buf_put_u32be(&k, id);
+    pt_slice_t v;
+    assert_int_equal(pt_get(txn, pt_slice(k.data, k.len), &v, &err), PT_NOTFOUND);
+    pt_buf_free(&k);
+    pt_txn_abort(txn);
+    pt_arena_destroy(&a);
+}
+
 static void test_labels_and_view_names(void **state)
 {
     (void)state;
@@ -211,6 +311,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_are_recorded_by_view_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_stream_records_nothing_and_stays_after_reenabling, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_tables_keep_their_streams_for_a_day, setup, teardown),
         cmocka_unit_test(test_labels_and_view_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
