@@ -3,10 +3,12 @@
  * engine writes with each change (engine/stream.h). Reads only: they run
  * on the calling thread in one read transaction.
  *
- * One shard per stream. Its id is derived from the stream's creation time
- * and the table's id, sequence numbers are the records' u64 numbers printed
- * as 21 digits (DynamoDB's minimum length), so they compare as strings and
- * as numbers alike. A shard iterator is "<stream ARN>|<next sequence number,
+ * Streams of a live table come from its metadata, those of a deleted one
+ * from the record DeleteTable left (engine/stream.h): an ARN resolves to
+ * either. One shard per stream; its id is derived from the stream's
+ * creation time and the table's TableId. Sequence numbers are the records'
+ * u64 numbers printed as 21 digits (DynamoDB's minimum length), so they
+ * compare as strings and as numbers alike. A shard iterator is "<stream ARN>|<next sequence number,
  * hex>|<issue time, ms, hex>", the ARN first as DynamoDB's iterators have
  * it; it expires after 15 minutes, as DynamoDB's do. */
 #include "api/api.h"
@@ -19,7 +21,6 @@
 #include <string.h>
 
 #define E_EXPIRED_ITERATOR PT_DDB "ExpiredIteratorException"
-#define E_TRIMMED PT_DDB "TrimmedDataAccessException"
 #define ITERATOR_TTL_MS (15LL * 60 * 1000)
 #define MAX_RECORDS_BYTES (1024 * 1024)
 
