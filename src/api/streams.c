@@ -8,9 +8,10 @@
  * either. One shard per stream; its id is derived from the stream's
  * creation time and the table's TableId. Sequence numbers are the records'
  * u64 numbers printed as 21 digits (DynamoDB's minimum length), so they
- * compare as strings and as numbers alike. A shard iterator is "<stream ARN>|<next sequence number,
- * hex>|<issue time, ms, hex>", the ARN first as DynamoDB's iterators have
- * it; it expires after 15 minutes, as DynamoDB's do. */
+ * compare as strings and as numbers alike. A shard iterator is
+ * "<stream ARN>|<next sequence number, hex>|<issue time, ms, hex>", the ARN
+ * first as DynamoDB's iterators have it; it expires after 15 minutes, as
+ * DynamoDB's do. */
 #include "api/api.h"
 #include "api/params.h"
 #include "engine/stream.h"
