@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_call.h"
 #include "portico/portico.h"
 #include "util/arena.h"
 #include "util/json.h"
@@ -34,28 +35,7 @@ static const char *const more_ops[] = {
 
 static pt_engine_t *engine;
 
-static void call(const char *op, const char *body, size_t len)
-{
-    int status;
-    char *resp;
-    size_t resp_len;
-    pt_engine_call(engine, op, body, len, &status, &resp, &resp_len);
-    if (status != 200 && status != 400) {
-        fprintf(stderr, "%s answered %d: %.*s\n", op, status, (int)resp_len, resp);
-        abort();
-    }
-    /* The response is always one valid JSON document. */
-    pt_arena_t arena;
-    pt_arena_init(&arena);
-    pt_json_t j;
-    char msg[128];
-    if (pt_json_parse(&arena, resp, resp_len, &j, msg, sizeof msg)) {
-        fprintf(stderr, "%s answered invalid JSON (%s): %.*s\n", op, msg, (int)resp_len, resp);
-        abort();
-    }
-    pt_arena_destroy(&arena);
-    free(resp);
-}
+static void call(const char *op, const char *body, size_t len) { fuzz_engine_call(engine, op, body, len); }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
