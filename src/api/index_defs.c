@@ -24,11 +24,6 @@ static bool json_eq(const pt_json_t *a, const pt_json_t *b)
            !memcmp(a->u.str, b->u.str, a->len);
 }
 
-static bool json_streq(const pt_json_t *v, const char *s)
-{
-    return v && v->type == PT_JSON_STRING && strlen(s) == v->len && !memcmp(v->u.str, s, v->len);
-}
-
 static bool defined(const pt_json_t *defs, const pt_json_t *name)
 {
     for (uint32_t i = 0; i < defs->len; i++)
@@ -72,9 +67,9 @@ static int check_common(pt_call_t *call, const pt_json_t *ix, const pt_json_t *d
         json_eq(member(&keys->u.elems[0], "AttributeName"), member(&keys->u.elems[1], "AttributeName")))
         return pt_error_set(err, PT_E_VALIDATION,
                             "Both the Hash Key and the Range Key element in the KeySchema have the same name");
-    if (!json_streq(member(&keys->u.elems[0], "KeyType"), "HASH"))
+    if (!pt_json_streq(member(&keys->u.elems[0], "KeyType"), "HASH"))
         return pt_error_set(err, PT_E_VALIDATION, "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-    if (keys->len == 2 && !json_streq(member(&keys->u.elems[1], "KeyType"), "RANGE"))
+    if (keys->len == 2 && !pt_json_streq(member(&keys->u.elems[1], "KeyType"), "RANGE"))
         return pt_error_set(err, PT_E_VALIDATION,
                             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
     return PT_OK;
@@ -87,7 +82,7 @@ static int check_projection(pt_call_t *call, const pt_json_t *ix)
     if (!type)
         return pt_error_set(&call->err, PT_E_VALIDATION,
                             "One or more parameter values were invalid: Unknown ProjectionType: null");
-    if (member(proj, "NonKeyAttributes") && !json_streq(type, "INCLUDE"))
+    if (member(proj, "NonKeyAttributes") && !pt_json_streq(type, "INCLUDE"))
         return pt_error_set(&call->err, PT_E_VALIDATION,
                             "One or more parameter values were invalid: ProjectionType is %.*s, but NonKeyAttributes "
                             "is specified",
@@ -275,7 +270,7 @@ pt_index_t *pt_api_index_new(const pt_json_t *def, const pt_json_t *defs, const 
     if (keys->len == 2) set_key(&ix->range, member(&keys->u.elems[1], "AttributeName"), defs, t);
     const pt_json_t *proj = member(def, "Projection");
     const pt_json_t *type = member(proj, "ProjectionType");
-    ix->projection = json_streq(type, "ALL") ? PT_PROJ_ALL : json_streq(type, "INCLUDE") ? PT_PROJ_INCLUDE
+    ix->projection = pt_json_streq(type, "ALL") ? PT_PROJ_ALL : pt_json_streq(type, "INCLUDE") ? PT_PROJ_INCLUDE
                                                                                        : PT_PROJ_KEYS_ONLY;
     const pt_json_t *inc = member(proj, "NonKeyAttributes");
     if (inc && inc->len && ix->projection == PT_PROJ_INCLUDE) {

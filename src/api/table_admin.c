@@ -121,11 +121,6 @@ static const pt_param_t update_table_schema[] = {
     {0},
 };
 
-static bool json_streq(const pt_json_t *v, const char *s)
-{
-    return v && v->type == PT_JSON_STRING && strlen(s) == v->len && !memcmp(v->u.str, s, v->len);
-}
-
 typedef struct update_op {
     bool has_mode, to_ppr;     /* BillingMode given; its value */
     bool has_pt;               /* ProvisionedThroughput given */
@@ -202,7 +197,7 @@ static int check_update(pt_call_t *call, const pt_json_t *req, update_op_t *op)
                             "GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, "
                             "ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, "
                             "OnDemandThroughput, WarmThroughput or TableClass is required");
-    if (json_streq(mode, "PROVISIONED") && !pt)
+    if (pt_json_streq(mode, "PROVISIONED") && !pt)
         return pt_error_set(err, PT_E_VALIDATION,
                             "One or more parameter values were invalid: ProvisionedThroughput must be specified when "
                             "BillingMode is PROVISIONED");
@@ -252,7 +247,7 @@ static int check_update(pt_call_t *call, const pt_json_t *req, update_op_t *op)
                                                           : NULL;
     if (unsupported) return pt_error_set(err, PT_E_VALIDATION, "Portico does not support %s in UpdateTable yet", unsupported);
     op->has_mode = mode != NULL;
-    op->to_ppr = json_streq(mode, "PAY_PER_REQUEST");
+    op->to_ppr = pt_json_streq(mode, "PAY_PER_REQUEST");
     op->has_pt = pt != NULL;
     op->has_dp = dp != NULL;
     op->dp = pt_param_bool(req, "DeletionProtectionEnabled", false);
@@ -321,10 +316,10 @@ static int check_gsi_against_table(pt_call_t *call, const pt_json_t *req, pt_tab
             json_eq(member(&keys->u.elems[0], "AttributeName"), member(&keys->u.elems[1], "AttributeName")))
             return pt_error_set(err, PT_E_VALIDATION,
                                 "Both the Hash Key and the Range Key element in the KeySchema have the same name");
-        if (!json_streq(member(&keys->u.elems[0], "KeyType"), "HASH"))
+        if (!pt_json_streq(member(&keys->u.elems[0], "KeyType"), "HASH"))
             return pt_error_set(err, PT_E_VALIDATION,
                                 "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-        if (keys->len == 2 && !json_streq(member(&keys->u.elems[1], "KeyType"), "RANGE"))
+        if (keys->len == 2 && !pt_json_streq(member(&keys->u.elems[1], "KeyType"), "RANGE"))
             return pt_error_set(err, PT_E_VALIDATION,
                                 "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
         const pt_json_t *proj = member(c, "Projection");
@@ -332,7 +327,7 @@ static int check_gsi_against_table(pt_call_t *call, const pt_json_t *req, pt_tab
         if (!ptype)
             return pt_error_set(err, PT_E_VALIDATION,
                                 "One or more parameter values were invalid: Unknown ProjectionType: null");
-        if (member(proj, "NonKeyAttributes") && !json_streq(ptype, "INCLUDE"))
+        if (member(proj, "NonKeyAttributes") && !pt_json_streq(ptype, "INCLUDE"))
             return pt_error_set(err, PT_E_VALIDATION,
                                 "One or more parameter values were invalid: ProjectionType is %.*s, but "
                                 "NonKeyAttributes is specified",

@@ -140,11 +140,6 @@ static const pt_param_t list_tables_schema[] = {
     {0},
 };
 
-static int json_streq(const pt_json_t *v, const char *s)
-{
-    return v && v->type == PT_JSON_STRING && strlen(s) == v->len && !memcmp(v->u.str, s, v->len);
-}
-
 static const pt_json_t *member(const pt_json_t *obj, const char *name)
 {
     const pt_json_t *v = pt_json_get(obj, name);
@@ -180,7 +175,7 @@ static int check_create_table(pt_call_t *call, const pt_json_t *req)
     pt_error_t *err = &call->err;
     const pt_json_t *billing = member(req, "BillingMode");
     const pt_json_t *pt = member(req, "ProvisionedThroughput");
-    bool ppr = json_streq(billing, "PAY_PER_REQUEST");
+    bool ppr = pt_json_streq(billing, "PAY_PER_REQUEST");
     if (ppr && pt)
         return pt_error_set(err, PT_E_VALIDATION,
                             "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
@@ -216,9 +211,9 @@ static int check_create_table(pt_call_t *call, const pt_json_t *req)
                             "in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
                             join_names(&call->arena, keys), join_names(&call->arena, defs));
     }
-    if (!json_streq(member(&keys->u.elems[0], "KeyType"), "HASH"))
+    if (!pt_json_streq(member(&keys->u.elems[0], "KeyType"), "HASH"))
         return pt_error_set(err, PT_E_VALIDATION, "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-    if (keys->len == 2 && !json_streq(member(&keys->u.elems[1], "KeyType"), "RANGE"))
+    if (keys->len == 2 && !pt_json_streq(member(&keys->u.elems[1], "KeyType"), "RANGE"))
         return pt_error_set(err, PT_E_VALIDATION,
                             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
 
@@ -317,7 +312,7 @@ int pt_op_create_table(pt_call_t *call, const pt_json_t *req)
     for (uint32_t i = 0; i < defs->len; i++)
         set_attr(&t->attrs[i], defs, member(&defs->u.elems[i], "AttributeName"));
     t->created_ms = pt_now_ms();
-    t->pay_per_request = json_streq(member(req, "BillingMode"), "PAY_PER_REQUEST");
+    t->pay_per_request = pt_json_streq(member(req, "BillingMode"), "PAY_PER_REQUEST");
     if (t->pay_per_request) t->billing_changed_ms = t->created_ms;
     const pt_json_t *pt = member(req, "ProvisionedThroughput");
     if (pt) {

@@ -1092,3 +1092,8 @@ long pt_base64_decode(const char *in, size_t len, uint8_t *out)
 {
     return pt_base64_decode_err(in, len, out, NULL, 0);
 }
+
+bool pt_json_streq(const pt_json_t *v, const char *s)
+{
+    return v && v->type == PT_JSON_STRING && strlen(s) == v->len && !memcmp(v->u.str, s, v->len);
+}

@@ -68,6 +68,8 @@ const pt_json_t *pt_json_get(const pt_json_t *obj, const char *key);
  * that still denotes an integer, like 1.0 or 1e2, is accepted as Jackson
  * does). Returns PT_OK or PT_ERR. */
 int pt_json_int64(const pt_json_t *v, int64_t *out);
+/* Whether v is the string s (NULL or another type: false). */
+bool pt_json_streq(const pt_json_t *v, const char *s);
 /* Reads a NUMBER as double (strtod semantics on the raw text). */
 int pt_json_double(const pt_json_t *v, double *out);
 
