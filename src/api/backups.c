@@ -214,22 +214,8 @@ static int copy_raw(void *ctx, pt_slice_t key, pt_slice_t value, pt_error_t *err
 /* Deletes every key starting with the 4-byte id `id`. */
 static int delete_space(pt_txn_t *txn, uint32_t id, pt_error_t *err)
 {
-    pt_buf_t k = PT_BUF_INIT;
-    pt_buf_put_u32be(&k, id);
-    pt_cursor_t *cur;
-    int rc = pt_cursor_open(txn, &cur, err);
-    if (rc == PT_OK) {
-        pt_slice_t ck, cv;
-        rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
-        while (rc == PT_OK && ck.len >= 4 && !memcmp(ck.data, k.data, 4)) {
-            if ((rc = pt_cursor_del(cur, err))) break;
-            rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
-        }
-        if (rc == PT_NOTFOUND) rc = PT_OK;
-        pt_cursor_close(cur);
-    }
-    pt_buf_free(&k);
-    return rc;
+    uint8_t prefix[4] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
+    return pt_del_prefix(txn, pt_slice(prefix, 4), 0, NULL, err);
 }
 
 /* ---- output ---- */
@@ -650,13 +636,6 @@ static bool attr_used(const pt_table_t *t, const char *name)
     return false;
 }
 
-/* Replaces the table's GSIs (global) or LSIs with the override list,
- * built against the backup's attribute definitions. */
-static bool json_is(const pt_json_t *v, const char *s)
-{
-    return v && v->type == PT_JSON_STRING && strlen(s) == v->len && !memcmp(v->u.str, s, v->len);
-}
-
 /* Whether an override entry is one of the backup's indexes: the same name,
  * or (renamed) the same key schema and projection type. */
 static bool matches_source(const pt_table_t *t, const pt_json_t *def, bool global)
@@ -666,16 +645,18 @@ static bool matches_source(const pt_table_t *t, const pt_json_t *def, bool globa
     for (uint32_t i = 0; i < t->nindexes; i++) {
         const pt_index_t *ix = t->indexes[i];
         if (ix->global != global) continue;
-        if (json_is(pt_json_get(def, "IndexName"), ix->name)) return true;
+        if (pt_json_streq(pt_json_get(def, "IndexName"), ix->name)) return true;
         bool same = keys->len == (ix->range.name ? 2u : 1u) &&
-                    json_is(pt_json_get(&keys->u.elems[0], "AttributeName"), ix->hash.name) &&
-                    (!ix->range.name || json_is(pt_json_get(&keys->u.elems[1], "AttributeName"), ix->range.name)) &&
-                    json_is(ptype, pt_index_projection_name(ix->projection));
+                    pt_json_streq(pt_json_get(&keys->u.elems[0], "AttributeName"), ix->hash.name) &&
+                    (!ix->range.name || pt_json_streq(pt_json_get(&keys->u.elems[1], "AttributeName"), ix->range.name)) &&
+                    pt_json_streq(ptype, pt_index_projection_name(ix->projection));
         if (same) return true;
     }
     return false;
 }
 
+/* Replaces the table's GSIs (global) or LSIs with the override list,
+ * built against the backup's attribute definitions. */
 static int override_indexes(pt_call_t *call, pt_table_t *t, const pt_json_t *list, bool global)
 {
     for (uint32_t i = 0; i < list->len; i++)

@@ -501,21 +501,9 @@ static int apply_purge(index_job_t *j, pt_txn_t *txn)
         return PT_OK;
     }
     pt_buf_t prefix = PT_BUF_INIT;
-    pt_cursor_t *cur = NULL;
     pt_key_table_prefix(t->id, j->index_id, &prefix);
-    int rc = pt_cursor_open(txn, &cur, &j->sync.err);
+    int rc = pt_del_prefix(txn, pt_slice(prefix.data, prefix.len), PT_INDEX_BATCH, &j->finished, &j->sync.err);
     if (rc) goto done;
-    pt_slice_t k, v;
-    uint32_t n = 0;
-    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
-    while (rc == PT_OK && n < PT_INDEX_BATCH && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
-        if ((rc = pt_cursor_del(cur, &j->sync.err))) goto done;
-        n++;
-        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
-    }
-    if (rc == PT_ERR) goto done;
-    j->finished = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len);
-    rc = PT_OK;
     if (j->finished) {
         uint32_t before = t->index_purge;
         pthread_mutex_lock(&t->meta_lock);
@@ -528,7 +516,6 @@ static int apply_purge(index_job_t *j, pt_txn_t *txn)
         }
     }
 done:
-    if (cur) pt_cursor_close(cur);
     pt_buf_free(&prefix);
     return rc;
 }

@@ -423,15 +423,7 @@ int pt_stream_purge_dropped(pt_txn_t *txn, pt_error_t *err)
     for (uint32_t i = 0; i < n && rc == PT_OK; i++) {
         pt_buf_clear(&k);
         pt_key_table_prefix(expired[i], PT_KEY_INDEX_STREAM, &k);
-        if ((rc = pt_cursor_open(txn, &cur, err))) break;
-        pt_slice_t ck, cv;
-        rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
-        while (rc == PT_OK && ck.len >= k.len && !memcmp(ck.data, k.data, k.len)) {
-            if ((rc = pt_cursor_del(cur, err))) break;
-            rc = pt_cursor_seek(cur, pt_slice(k.data, k.len), &ck, &cv, err);
-        }
-        if (rc == PT_NOTFOUND) rc = PT_OK;
-        pt_cursor_close(cur);
+        if ((rc = pt_del_prefix(txn, pt_slice(k.data, k.len), 0, NULL, err))) break;
         pt_buf_clear(&k);
         dropped_key(&k, expired[i]);
         if (rc == PT_OK && pt_del(txn, pt_slice(k.data, k.len), err) == PT_ERR) rc = PT_ERR;

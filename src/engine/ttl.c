@@ -234,24 +234,9 @@ static int apply_purge(ttl_job_t *j, pt_txn_t *txn)
 {
     pt_table_t *t = j->table;
     pt_buf_t prefix = PT_BUF_INIT;
-    pt_cursor_t *cur = NULL;
     entry_prefix(t->id, &prefix);
-    int rc = pt_cursor_open(txn, &cur, &j->sync.err);
-    if (rc) goto done;
-    pt_slice_t k, v;
-    uint32_t n = 0;
-    rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
-    while (rc == PT_OK && n < PT_TTL_BATCH && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
-        if ((rc = pt_cursor_del(cur, &j->sync.err))) goto done;
-        n++;
-        rc = pt_cursor_seek(cur, pt_slice(prefix.data, prefix.len), &k, &v, &j->sync.err);
-    }
-    if (rc == PT_ERR) goto done;
-    j->finished = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len);
-    rc = PT_OK;
-    if (j->finished) rc = set_flag(txn, t, &t->ttl_purge, false, &j->sync.err);
-done:
-    if (cur) pt_cursor_close(cur);
+    int rc = pt_del_prefix(txn, pt_slice(prefix.data, prefix.len), PT_TTL_BATCH, &j->finished, &j->sync.err);
+    if (rc == PT_OK && j->finished) rc = set_flag(txn, t, &t->ttl_purge, false, &j->sync.err);
     pt_buf_free(&prefix);
     return rc;
 }

@@ -113,6 +113,11 @@ int pt_cursor_prev(pt_cursor_t *c, pt_slice_t *k, pt_slice_t *v, pt_error_t *err
  * pt_cursor_next returns the entry that followed the deleted one. */
 int pt_cursor_del(pt_cursor_t *c, pt_error_t *err);
 
+/* Deletes the keys that start with `prefix`, in key order, at most `max`
+ * of them (0: all). *done (if not NULL) says whether none remain, so a
+ * caller working in batches knows when it has finished. PT_OK or PT_ERR. */
+int pt_del_prefix(pt_txn_t *t, pt_slice_t prefix, uint32_t max, bool *done, pt_error_t *err);
+
 /* Write-ahead log counters (all zero for a non-durable store). */
 typedef struct pt_store_wal_stats {
     uint64_t records;            /* log records appended */

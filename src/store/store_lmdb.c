@@ -1610,3 +1610,23 @@ int pt_store_backup(pt_store_t *s, const char *path, pt_error_t *err)
     if (dfd >= 0) close(dfd);
     return ok;
 }
+
+int pt_del_prefix(pt_txn_t *t, pt_slice_t prefix, uint32_t max, bool *done, pt_error_t *err)
+{
+    pt_cursor_t *cur;
+    int rc = pt_cursor_open(t, &cur, err);
+    if (rc) return rc;
+    pt_slice_t k, v;
+    uint32_t n = 0;
+    /* re-seek after each delete: the next key is the new first one */
+    rc = pt_cursor_seek(cur, prefix, &k, &v, err);
+    while (rc == PT_OK && (!max || n < max) && k.len >= prefix.len && !memcmp(k.data, prefix.data, prefix.len)) {
+        if ((rc = pt_cursor_del(cur, err))) break;
+        n++;
+        rc = pt_cursor_seek(cur, prefix, &k, &v, err);
+    }
+    if (rc != PT_ERR && done)
+        *done = rc == PT_NOTFOUND || k.len < prefix.len || memcmp(k.data, prefix.data, prefix.len) != 0;
+    pt_cursor_close(cur);
+    return rc == PT_ERR ? PT_ERR : PT_OK;
+}
