@@ -78,11 +78,19 @@ typedef struct stream_ref {
     char shard[80];
 } stream_ref_t;
 
+/* The first `n` hex digits of a TableId (its dashes skipped) into out[n + 1]. */
+static void uuid_hex(const char *uuid, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; uuid[i] && k < n; i++)
+        if (uuid[i] != '-') out[k++] = uuid[i];
+    out[k] = 0;
+}
+
 static void shard_id(const char *uuid, int64_t created_ms, char *buf, size_t cap)
 {
-    char hex[9] = {0};
-    for (size_t i = 0, n = 0; uuid[i] && n < 8; i++)
-        if (uuid[i] != '-') hex[n++] = uuid[i];
+    char hex[9];
+    uuid_hex(uuid, 8, hex);
     snprintf(buf, cap, "shardId-%020" PRId64 "-%s", created_ms, hex);
 }
 
@@ -228,6 +236,17 @@ static int resolve(pt_call_t *call, const char *arn, size_t len, stream_ref_t *r
     if (len < 4 || memcmp(arn, "arn:", 4) || !sp || sp == name)
         return pt_error_set(&call->err, PT_E_VALIDATION, "Invalid StreamArn: %.*s", (int)(len > 1024 ? 1024 : len),
                             arn);
+    /* the live table first: GetRecords should not read the deleted
+     * tables' records to find a live stream */
+    stream_ref_t live[MAX_STREAMS];
+    pt_table_t *t = pt_catalog_get(call->engine, name, (size_t)(sp - name));
+    int nl = t ? streams_of(call, t, live) : 0;
+    if (t) pt_table_release(t);
+    for (int i = 0; i < nl; i++)
+        if (strlen(live[i].arn) == len && !memcmp(live[i].arn, arn, len)) {
+            *r = live[i];
+            return PT_OK;
+        }
     stream_ref_t *all;
     uint32_t n;
     if (all_streams(call, name, (size_t)(sp - name), &all, &n)) return PT_ERR;
@@ -443,9 +462,8 @@ static void write_record(pt_call_t *call, pt_jw_t *w, const stream_ref_t *r, con
 {
     static const char *const events[] = {NULL, "INSERT", "MODIFY", "REMOVE"};
     char id[40], num[32];
-    char hex[17] = {0};
-    for (size_t i = 0, n = 0; r->uuid[i] && n < 16; i++)
-        if (r->uuid[i] != '-') hex[n++] = r->uuid[i];
+    char hex[17];
+    uuid_hex(r->uuid, 16, hex);
     snprintf(id, sizeof id, "%s%016" PRIx64, hex, rec->seq);
     pt_jw_obj_begin(w);
     pt_jw_keyz(w, "eventID"); pt_jw_strz(w, id);
