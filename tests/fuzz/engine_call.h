@@ -1,7 +1,8 @@
 /* Shared by the harnesses that drive the protocol entry point
- * (fuzz_request.c, fuzz_partiql.c): one call, which must answer with
- * status 200 or 400 and one valid JSON document, else abort() (a 500 means
- * the input reached an internal error, which is a bug). */
+ * (fuzz_request.c, fuzz_partiql.c): an engine in a fresh temporary
+ * directory without fsync, and one call, which must answer with status 200
+ * or 400 and one valid JSON document, else abort() (a 500 means the input
+ * reached an internal error, which is a bug). */
 #ifndef PT_FUZZ_ENGINE_CALL_H
 #define PT_FUZZ_ENGINE_CALL_H
 
@@ -11,6 +12,20 @@
 #include "portico/portico.h"
 #include "util/arena.h"
 #include "util/json.h"
+
+/* `dir`: a mkdtemp template ("/tmp/...-XXXXXX"), changed in place. */
+static pt_engine_t *fuzz_engine_open(char *dir)
+{
+    if (!mkdtemp(dir)) abort();
+    char err[256];
+    pt_engine_t *e;
+    if (pt_engine_open(&(pt_engine_options_t){.data_dir = dir, .no_sync = true, .map_size = (size_t)1 << 30}, &e,
+                       err, sizeof err)) {
+        fprintf(stderr, "open: %s\n", err);
+        abort();
+    }
+    return e;
+}
 
 static void fuzz_engine_call(pt_engine_t *engine, const char *op, const char *body, size_t len)
 {

@@ -24,13 +24,7 @@ static void call(const char *op, const char *body, size_t len) { fuzz_engine_cal
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char dir[] = "/tmp/portico-fuzz-partiql-XXXXXX";
-    if (!mkdtemp(dir)) abort();
-    char err[256];
-    if (pt_engine_open(&(pt_engine_options_t){.data_dir = dir, .no_sync = true, .map_size = (size_t)1 << 30},
-                       &engine, err, sizeof err)) {
-        fprintf(stderr, "open: %s\n", err);
-        abort();
-    }
+    engine = fuzz_engine_open(dir);
     static const char hr[] = "{\"TableName\":\"hr\",\"BillingMode\":\"PAY_PER_REQUEST\","
                              "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
                              "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}],"
